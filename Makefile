@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# User entry points of rust-fence. Module builds go to Kbuild (see Kbuild),
+# everything else to scripts/. `make help` lists the targets.
+
+# The kernel to build against: the cached test kernel unless given.
+KDIR ?= $(shell scripts/build-kernel.sh --print-dir 2>/dev/null)
+LLVM ?= -19
+
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM)
+RUST_SOURCES = $(shell find . -name '*.rs' -not -path './build/*' -not -path './.git/*')
+
+.PHONY: all modules kdir-ok setup kernel check run vm rust-analyzer fmt fmtcheck \
+	clippy clean help
+
+all: modules
+
+modules: kdir-ok
+	$(KMAKE) modules
+
+kdir-ok:
+	@scripts/check-kdir.sh "$(KDIR)"
+
+setup:
+	@scripts/setup.sh
+
+kernel: setup
+	@scripts/build-kernel.sh >/dev/null
+
+check:
+	@scripts/check.sh
+
+run:
+	@scripts/run.sh
+
+vm: modules
+	@MODULES="$(CURDIR)/rust_fence.ko $(CURDIR)/fence_ops.ko" KDIR="$(KDIR)" scripts/vm.sh
+
+rust-analyzer: kdir-ok
+	$(KMAKE) rust-analyzer
+	@scripts/rust-analyzer-extern.py rust-project.json
+
+fmt: kdir-ok
+	rustfmt --config-path $(KDIR)/.rustfmt.toml $(RUST_SOURCES)
+
+fmtcheck: kdir-ok
+	rustfmt --check --config-path $(KDIR)/.rustfmt.toml $(RUST_SOURCES)
+
+# Clippy with every warning an error; the objects are rebuilt without clippy
+# by the next plain build, since the command line differs.
+clippy: kdir-ok
+	$(KMAKE) CLIPPY=1 KRUSTFLAGS=-Dwarnings modules
+
+clean:
+	@if [ -n "$(KDIR)" ] && [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
+	rm -rf build rust-project.json
+
+help:
+	@echo 'rust-fence targets:'
+	@echo '  make [KDIR=...]   build rust_fence.ko and fence_ops.ko (default KDIR: the cached test kernel)'
+	@echo '  make run          build what is missing, boot the test kernel, run the demo scenario'
+	@echo '  make check        build, run every test suite in QEMU, print "N passed, N failed"'
+	@echo '  make vm CMD=... [ADD="files"] [LOAD=no] [SMP=2] [TIMEOUT=s]  run a command in the VM'
+	@echo '  make setup        install packages, rust-src, bindgen and the kernel source'
+	@echo '  make kernel       build the test kernel into the cache (~/.cache/rust-fence)'
+	@echo '  make rust-analyzer / fmt / fmtcheck / clippy / clean'

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The shared, reference-counted view of a `struct dma_fence`.
+//!
+//! C header: [`include/linux/dma-fence.h`](srctree/include/linux/dma-fence.h)
+//!
+//! Any module may hold a [`Fence`]: it can wait on it, read its state and
+//! names, but never signal it. Only the issuer's
+//! [`DriverFence`](crate::DriverFence) can.
+
+use core::ptr::NonNull;
+
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::prelude::*;
+use kernel::sync::aref::{ARef, AlwaysRefCounted};
+use kernel::sync::rcu;
+use kernel::task::MAX_SCHEDULE_TIMEOUT;
+use kernel::time::Jiffies;
+use kernel::types::Opaque;
+
+use crate::ffi;
+
+/// Whether a wait may be interrupted by a signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interruptible {
+    /// A pending signal ends the wait with [`WaitError::Interrupted`].
+    Yes,
+    /// The wait ignores signals.
+    No,
+}
+
+/// Why a wait ended before the fence signalled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitError {
+    /// The timeout expired.
+    TimedOut,
+    /// A signal interrupted an interruptible wait (`-ERESTARTSYS`).
+    Interrupted,
+    /// The fence implementation reported another error.
+    Other(Error),
+}
+
+impl From<WaitError> for Error {
+    fn from(e: WaitError) -> Error {
+        match e {
+            WaitError::TimedOut => ETIMEDOUT,
+            WaitError::Interrupted => ERESTARTSYS,
+            WaitError::Other(e) => e,
+        }
+    }
+}
+
+/// A `struct dma_fence` seen by any holder.
+///
+/// # Invariants
+///
+/// The wrapped `dma_fence` was initialised with `dma_fence_init()` or
+/// `dma_fence_init64()` and its reference count is non-zero for as long as
+/// a `&Fence` exists.
+#[repr(transparent)]
+pub struct Fence(Opaque<bindings::dma_fence>);
+
+// SAFETY: The C fence API may be used from any thread; `dma_fence_put` may be called from any
+// context, so ownership of a reference can move between threads.
+unsafe impl Send for Fence {}
+
+// SAFETY: All methods taking `&self` go through the C API, which serialises state changes with the
+// fence lock or atomic bit operations; immutable fields (context, seqno) are set before publication.
+unsafe impl Sync for Fence {}
+
+// SAFETY: By the type invariants a `Fence` is always reference counted through `kref`.
+unsafe impl AlwaysRefCounted for Fence {
+    #[inline]
+    fn inc_ref(&self) {
+        // SAFETY: The existence of `&self` means the reference count is non-zero.
+        unsafe { ffi::rust_fence_helper_get(self.as_raw()) };
+    }
+
+    #[inline]
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns a reference; `Fence` is `repr(transparent)` over `dma_fence`.
+        unsafe { ffi::rust_fence_helper_put(obj.cast().as_ptr()) };
+    }
+}
+
+impl Fence {
+    /// Borrows a [`Fence`] from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to an initialised `dma_fence` whose reference count stays non-zero for
+    /// the lifetime `'a`.
+    #[inline]
+    pub unsafe fn from_raw<'a>(ptr: *mut bindings::dma_fence) -> &'a Fence {
+        // SAFETY: `Fence` is `repr(transparent)` over `dma_fence`, validity is guaranteed by the
+        // caller.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Takes ownership of one reference held by a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to an initialised `dma_fence` and the caller must own one reference to
+    /// it, which is transferred to the returned [`ARef`].
+    #[inline]
+    pub unsafe fn from_raw_owned(ptr: NonNull<bindings::dma_fence>) -> ARef<Fence> {
+        // SAFETY: Guaranteed by the caller; `Fence` is `repr(transparent)` over `dma_fence`.
+        unsafe { ARef::from_raw(ptr.cast()) }
+    }
+
+    /// Returns the raw `struct dma_fence` pointer.
+    #[inline]
+    pub fn as_raw(&self) -> *mut bindings::dma_fence {
+        self.0.get()
+    }
+
+    /// Returns the fence context (timeline) this fence belongs to.
+    #[inline]
+    pub fn context(&self) -> u64 {
+        // SAFETY: `context` is set by `dma_fence_init*()` and never changes afterwards.
+        unsafe { (*self.as_raw()).context }
+    }
+
+    /// Returns the sequence number of this fence on its timeline.
+    #[inline]
+    pub fn seqno(&self) -> u64 {
+        // SAFETY: `seqno` is set by `dma_fence_init*()` and never changes afterwards.
+        unsafe { (*self.as_raw()).seqno }
+    }
+
+    /// Returns whether the fence has signalled, asking the issuer's `signaled` op if needed.
+    #[inline]
+    pub fn is_signaled(&self) -> bool {
+        // SAFETY: The fence is valid by the type invariants; the helper accesses `ops` under RCU
+        // and checks it for NULL (`dma_fence_is_signaled`).
+        unsafe { ffi::rust_fence_helper_is_signaled(self.as_raw()) }
+    }
+
+    /// Returns the completion status: `None` while pending, `Some(Ok(()))` when signalled
+    /// without error, `Some(Err(e))` when signalled with error `e`.
+    pub fn status(&self) -> Option<Result> {
+        // SAFETY: The fence is valid by the type invariants.
+        let status = unsafe { bindings::dma_fence_get_status(self.as_raw()) };
+        match status {
+            0 => None,
+            s if s > 0 => Some(Ok(())),
+            e => Some(Err(Error::from_errno(e))),
+        }
+    }
+
+    /// Returns the error the fence signalled with: `Ok(())` while pending or on success.
+    pub fn error(&self) -> Result {
+        self.status().unwrap_or(Ok(()))
+    }
+
+    /// Returns the signal time in nanoseconds of `CLOCK_MONOTONIC`, or `None` while pending.
+    pub fn timestamp(&self) -> Option<i64> {
+        // SAFETY: The fence is valid by the type invariants.
+        if !unsafe { ffi::rust_fence_helper_test_signaled_flag(self.as_raw()) } {
+            return None;
+        }
+        // SAFETY: The fence is valid and signalled, so the timestamp is (or is about to be) set.
+        Some(unsafe { ffi::rust_fence_helper_timestamp(self.as_raw()) })
+    }
+
+    /// Returns whether this fence signals after `other` on their shared timeline.
+    ///
+    /// Fences of different contexts are not ordered: `Err(EINVAL)`.
+    pub fn is_later(&self, other: &Fence) -> Result<bool> {
+        if self.context() != other.context() {
+            return Err(EINVAL);
+        }
+        // SAFETY: Both fences are valid and of the same context, so the helper does not WARN.
+        Ok(unsafe { ffi::rust_fence_helper_is_later(self.as_raw(), other.as_raw()) })
+    }
+
+    /// Returns whether the fence still points to its issuer's ops table. It stops doing so
+    /// ("detaches") when a fence whose ops have neither `release` nor `wait` signals.
+    pub fn is_attached(&self) -> bool {
+        // SAFETY: The fence is valid; the helper only compares the RCU pointer with NULL.
+        unsafe { ffi::rust_fence_helper_has_ops(self.as_raw()) }
+    }
+
+    /// Waits until the fence signals, then returns its error status.
+    pub fn wait(&self, intr: Interruptible) -> core::result::Result<Result, WaitError> {
+        self.wait_timeout(intr, MAX_SCHEDULE_TIMEOUT as Jiffies)
+            .map(|_| self.error())
+    }
+
+    /// Waits at most `timeout` jiffies; returns the jiffies left when the fence signalled.
+    pub fn wait_timeout(
+        &self,
+        intr: Interruptible,
+        timeout: Jiffies,
+    ) -> core::result::Result<Jiffies, WaitError> {
+        let timeout = timeout.min(MAX_SCHEDULE_TIMEOUT as Jiffies);
+        // SAFETY: The fence is valid by the type invariants; `timeout` is within `0..=LONG_MAX`.
+        let ret = unsafe {
+            bindings::dma_fence_wait_timeout(
+                self.as_raw(),
+                intr == Interruptible::Yes,
+                timeout as c_long,
+            )
+        };
+        wait_result(ret)
+    }
+
+    /// Tells the issuer that the fence should signal by `deadline_ns` (`CLOCK_MONOTONIC`).
+    pub fn set_deadline(&self, deadline_ns: i64) {
+        // SAFETY: The fence is valid; `dma_fence_set_deadline` reads `ops` under RCU and checks
+        // it for NULL.
+        unsafe { bindings::dma_fence_set_deadline(self.as_raw(), deadline_ns) };
+    }
+
+    /// Returns the issuer's driver name, valid for as long as the RCU read section `guard`.
+    ///
+    /// After the fence signalled the core answers `"detached-driver"`, since the issuer may be
+    /// gone.
+    pub fn driver_name<'g>(&self, _guard: &'g rcu::Guard) -> &'g CStr {
+        // SAFETY: The fence is valid and the RCU read lock is held (the guard exists), which is
+        // what `dma_fence_driver_name` requires.
+        let name = unsafe { bindings::dma_fence_driver_name(self.as_raw()) };
+        // SAFETY: The returned string is NUL-terminated and stays valid until the read section
+        // of `guard` ends, which bounds `'g`.
+        unsafe { CStr::from_char_ptr(name) }
+    }
+
+    /// Returns the timeline name, valid for as long as the RCU read section `guard`.
+    ///
+    /// After the fence signalled the core answers `"signaled-timeline"`.
+    pub fn timeline_name<'g>(&self, _guard: &'g rcu::Guard) -> &'g CStr {
+        // SAFETY: As in `driver_name`.
+        let name = unsafe { bindings::dma_fence_timeline_name(self.as_raw()) };
+        // SAFETY: As in `driver_name`.
+        unsafe { CStr::from_char_ptr(name) }
+    }
+
+    /// Installs a new sync_file holding this fence in a new fd of the current process.
+    ///
+    /// `flags` are the `open(2)` flags of the new fd, e.g. `O_CLOEXEC`.
+    pub fn export_sync_file(&self, flags: u32) -> Result<u32> {
+        // SAFETY: The fence is valid; `sync_file_create` takes its own reference.
+        let fd = unsafe { ffi::rust_fence_helper_sync_file_fd(self.as_raw(), flags) };
+        to_result(fd)?;
+        Ok(fd as u32)
+    }
+
+    /// Returns the fence behind a sync_file fd of the current process.
+    pub fn import_sync_file(fd: i32) -> Result<ARef<Fence>> {
+        // SAFETY: Any fd value is accepted; the helper returns NULL for a bad one.
+        let ptr = unsafe { ffi::rust_fence_helper_sync_file_get_fence(fd) };
+        let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
+        // SAFETY: `sync_file_get_fence` returned a new reference that we now own.
+        Ok(unsafe { Fence::from_raw_owned(ptr) })
+    }
+}
+
+/// Maps the return value of `dma_fence_wait_timeout()`.
+fn wait_result(ret: c_long) -> core::result::Result<Jiffies, WaitError> {
+    match ret {
+        r if r > 0 => Ok(r as Jiffies),
+        // With a zero timeout the core returns 1 for a signalled fence and 0 otherwise, so 0
+        // always means "not signalled in time".
+        0 => Err(WaitError::TimedOut),
+        r if r == -(bindings::ERESTARTSYS as c_long) => Err(WaitError::Interrupted),
+        r => Err(WaitError::Other(Error::from_errno(r as c_int))),
+    }
+}

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Declarations of the C helpers in `rust_fence/helpers.c`.
+//!
+//! They wrap the `static inline` parts of
+//! [`include/linux/dma-fence.h`](srctree/include/linux/dma-fence.h) and
+//! [`include/linux/sync_file.h`](srctree/include/linux/sync_file.h), which
+//! bindgen cannot call.
+
+use kernel::bindings;
+use kernel::prelude::*;
+
+unsafe extern "C" {
+    pub(crate) fn rust_fence_helper_get(
+        fence: *mut bindings::dma_fence,
+    ) -> *mut bindings::dma_fence;
+    pub(crate) fn rust_fence_helper_put(fence: *mut bindings::dma_fence);
+    pub(crate) fn rust_fence_helper_is_signaled(fence: *mut bindings::dma_fence) -> bool;
+    pub(crate) fn rust_fence_helper_test_signaled_flag(fence: *mut bindings::dma_fence) -> bool;
+    pub(crate) fn rust_fence_helper_is_later(
+        f1: *mut bindings::dma_fence,
+        f2: *mut bindings::dma_fence,
+    ) -> bool;
+    pub(crate) fn rust_fence_helper_timestamp(fence: *mut bindings::dma_fence)
+        -> bindings::ktime_t;
+    pub(crate) fn rust_fence_helper_signal(fence: *mut bindings::dma_fence, error: c_int) -> bool;
+    pub(crate) fn rust_fence_helper_has_ops(fence: *mut bindings::dma_fence) -> bool;
+    pub(crate) fn rust_fence_helper_sync_file_fd(
+        fence: *mut bindings::dma_fence,
+        flags: c_uint,
+    ) -> c_int;
+    pub(crate) fn rust_fence_helper_sync_file_get_fence(fd: c_int) -> *mut bindings::dma_fence;
+}

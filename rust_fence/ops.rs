@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Fence operations: a Rust trait turned into one `const struct dma_fence_ops` per type.
+//!
+//! C header: [`include/linux/dma-fence.h`](srctree/include/linux/dma-fence.h)
+//!
+//! The tables built here never have `release` or `wait`, so the core detaches a fence from
+//! them (sets `dma_fence.ops` to NULL) when it signals. After that the fence no longer points
+//! into the module that issued it, and that module may unload one RCU grace period later.
+//! `wait` is not offered at all: the core calls it outside of RCU, which would tie the fence
+//! to the module for its whole life.
+
+use core::marker::PhantomData;
+
+use kernel::bindings;
+use kernel::prelude::*;
+
+use crate::fence::Fence;
+use crate::timeline::TimelineInner;
+
+/// Operations of a fence issuer, called by the dma_fence core.
+///
+/// `Self` is the issuer's per-timeline data, shared by all fences of a
+/// [`Timeline`](crate::Timeline). Every operation may run in atomic context (with the fence
+/// lock held and interrupts off), so implementations must not sleep or allocate with
+/// `GFP_KERNEL`. They are only called while the fence is not signalled yet, or within the
+/// RCU grace period that follows its signal; the timeline data stays valid for that long.
+#[vtable]
+pub trait FenceOps: Send + Sync + Sized + 'static {
+    /// The fence is about to be waited on: start whatever makes it signal by itself (an
+    /// interrupt, a timer). Returns `false` if the fence already completed.
+    fn enable_signaling(_timeline: &Self, _fence: &Fence) -> bool {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Peeks whether the work behind the fence is done, for waiters polling the fence.
+    fn signaled(_timeline: &Self, _fence: &Fence) -> bool {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A waiter would like the fence to signal by `deadline_ns` (`CLOCK_MONOTONIC`).
+    fn set_deadline(_timeline: &Self, _fence: &Fence, _deadline_ns: i64) {
+        build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// The `dma_fence_ops` table of the issuer type `T`.
+pub(crate) struct OpsTable<T: FenceOps>(PhantomData<T>);
+
+impl<T: FenceOps> OpsTable<T> {
+    /// One table per type; no `release` and no `wait`, so fences detach on signal.
+    pub(crate) const OPS: bindings::dma_fence_ops = bindings::dma_fence_ops {
+        get_driver_name: Some(Self::get_driver_name),
+        get_timeline_name: Some(Self::get_timeline_name),
+        enable_signaling: if T::HAS_ENABLE_SIGNALING {
+            Some(Self::enable_signaling)
+        } else {
+            None
+        },
+        signaled: if T::HAS_SIGNALED {
+            Some(Self::signaled)
+        } else {
+            None
+        },
+        wait: None,
+        release: None,
+        set_deadline: if T::HAS_SET_DEADLINE {
+            Some(Self::set_deadline)
+        } else {
+            None
+        },
+    };
+
+    /// Returns the timeline of a fence issued with this table.
+    ///
+    /// # Safety
+    ///
+    /// `fence` must have been issued by a [`Timeline<T>`](crate::Timeline) and the caller must
+    /// be a dma_fence op of this table: then the fence is unsignalled or within the grace period
+    /// after its signal, and the timeline is alive.
+    unsafe fn timeline<'a>(fence: *mut bindings::dma_fence) -> &'a TimelineInner<T> {
+        // SAFETY: Guaranteed by the caller.
+        unsafe { TimelineInner::<T>::from_fence(fence) }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the dma_fence core, only for fences issued with this table.
+    unsafe extern "C" fn get_driver_name(fence: *mut bindings::dma_fence) -> *const c_char {
+        // SAFETY: The core calls this op only for fences issued with this table.
+        unsafe { Self::timeline(fence) }.driver_name().as_char_ptr()
+    }
+
+    /// # Safety
+    ///
+    /// Called by the dma_fence core, only for fences issued with this table.
+    unsafe extern "C" fn get_timeline_name(fence: *mut bindings::dma_fence) -> *const c_char {
+        // SAFETY: The core calls this op only for fences issued with this table.
+        unsafe { Self::timeline(fence) }
+            .timeline_name()
+            .as_char_ptr()
+    }
+
+    /// # Safety
+    ///
+    /// Called by the dma_fence core, only for fences issued with this table.
+    unsafe extern "C" fn enable_signaling(fence: *mut bindings::dma_fence) -> bool {
+        // SAFETY: The core calls this op only for fences issued with this table, which it holds
+        // a reference to.
+        let (tl, f) = unsafe { (Self::timeline(fence), Fence::from_raw(fence)) };
+        T::enable_signaling(tl.data(), f)
+    }
+
+    /// # Safety
+    ///
+    /// Called by the dma_fence core, only for fences issued with this table.
+    unsafe extern "C" fn signaled(fence: *mut bindings::dma_fence) -> bool {
+        // SAFETY: As in `enable_signaling`.
+        let (tl, f) = unsafe { (Self::timeline(fence), Fence::from_raw(fence)) };
+        T::signaled(tl.data(), f)
+    }
+
+    /// # Safety
+    ///
+    /// Called by the dma_fence core, only for fences issued with this table.
+    unsafe extern "C" fn set_deadline(
+        fence: *mut bindings::dma_fence,
+        deadline: bindings::ktime_t,
+    ) {
+        // SAFETY: As in `enable_signaling`.
+        let (tl, f) = unsafe { (Self::timeline(fence), Fence::from_raw(fence)) };
+        T::set_deadline(tl.data(), f, deadline)
+    }
+}
