@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run scripts/tap_summary.py on the samples next to this script and check
+# its summary line, FAIL lines and exit status.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+
+dir=$TOP/scripts/tests
+parser=$TOP/scripts/tap_summary.py
+errors=0
+
+# check NAME WANT_STATUS WANT_OUTPUT [FILE...]: the whole stdout must match.
+check() {
+	local name=$1 want_status=$2 want=$3 got status=0
+	shift 3
+	got=$(cd "$dir" && python3 "$parser" "$@" 2>/dev/null) || status=$?
+	if [ "$got" != "$want" ] || [ "$status" -ne "$want_status" ]; then
+		printf 'FAIL %s: status %s (want %s), output:\n%s\nwanted:\n%s\n' \
+			"$name" "$status" "$want_status" "$got" "$want" >&2
+		errors=$((errors + 1))
+	else
+		printf 'ok   %s\n' "$name"
+	fi
+}
+
+check ktap-pass 0 '4 passed, 0 failed, 2 skipped' ktap-pass.ktap
+
+check ktap-fail 1 'FAIL: fence/test_wait
+FAIL: chain (failed, no failed subtest)
+4 passed, 2 failed' ktap-fail.ktap
+
+check console-crash 1 'FAIL: fence_ops (2 of 4 planned results missing)
+FAIL: (top level) (1 of 2 planned results missing)
+3 passed, 3 failed' console-crash.log
+
+check kselftest 1 'FAIL: selftests: dma-buf: sync/sync_merge
+FAIL: (top level) (1 of 3 planned results missing)
+3 passed, 2 failed, 1 skipped' kselftest.tap
+
+check kunit-tap14 1 'FAIL: example/example_fail_test
+1 passed, 1 failed, 1 skipped' kunit-tap14.tap
+
+check indent2 0 '3 passed, 0 failed' indent2.tap
+
+check empty 1 '0 passed, 0 failed' empty.txt
+
+check two-files 0 '7 passed, 0 failed, 2 skipped' ktap-pass.ktap indent2.tap
+
+check stdin 0 '3 passed, 0 failed' - <"$dir/indent2.tap"
+
+[ $errors -eq 0 ] || die "$errors tap_summary.py test(s) failed"
+msg "tap_summary.py: all tests passed"
