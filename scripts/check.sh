@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: build everything that is missing, check formatting and
+# clippy, run every test suite in one boot of the test kernel, and end with
+# one line "N passed, N failed[, N skipped]". Exits non-zero on any failed
+# test and on any kernel splat in the guest log.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+OUT=${OUT:-$TOP/build/check}
+TIMEOUT=${TIMEOUT:-1800}
+
+bash "$TOP/scripts/setup.sh"
+KDIR=${KDIR:-$(bash "$TOP/scripts/build-kernel.sh")}
+export KDIR
+
+cd "$TOP"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+# Host-side checks, reported as TAP like the guest's tests.
+host_result() { # number, description, log file, command...
+	local n=$1 what=$2 log=$3
+	shift 3
+	if "$@" >"$log" 2>&1; then
+		echo "ok $n $what"
+	else
+		echo "not ok $n $what"
+		sed 's/^/# /' "$log" | head -n 40
+	fi
+}
+msg "checking rustfmt and clippy (warnings are errors)"
+{
+	echo "TAP version 13"
+	echo "1..2"
+	host_result 1 "rustfmt: the Rust code is formatted" "$OUT/fmtcheck.log" \
+		make -s KDIR="$KDIR" fmtcheck
+	host_result 2 "clippy: no warnings (CLIPPY=1)" "$OUT/clippy.log" \
+		make -s KDIR="$KDIR" clippy
+} >"$OUT/lint.tap"
+cat "$OUT/lint.tap"
+
+msg "building the modules"
+if ! make -s KDIR="$KDIR" modules; then
+	echo "# the modules do not build: no test can run"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# The guest side: the test scripts plus the kernel's own KTAP helpers.
+mkdir -p "$OUT/selftests"
+cp -R "$TOP/selftests/." "$OUT/selftests/"
+cp "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh" "$OUT/selftests/"
+
+msg "running the test suites in QEMU (log: $OUT/console.log)"
+vm_rc=0
+OUT="$OUT" TIMEOUT="$TIMEOUT" LOAD=no \
+	MODULES="$TOP/rust_fence.ko $TOP/fence_ops.ko" \
+	ADD="$OUT/selftests" CMD="/add/selftests/run_tests.sh" \
+	bash "$TOP/scripts/vm.sh" || vm_rc=$?
+
+# The host's own results: the guest finished, and its kernel log is clean.
+{
+	echo "TAP version 13"
+	echo "1..2"
+	if [ -f "$OUT/console.log" ] && grep -q 'rust-fence-exit:' "$OUT/console.log"; then
+		echo "ok 1 the guest ran the suites to the end"
+	else
+		echo "not ok 1 the guest ran the suites to the end (vm.sh status $vm_rc)"
+	fi
+	if bash "$TOP/scripts/check-log.sh" "$OUT/console.log" >"$OUT/splats.txt" 2>&1; then
+		echo "ok 2 the guest kernel log has no splat (KASAN, lockdep, RCU, WARN, BUG, leaks, hung tasks)"
+	else
+		echo "not ok 2 the guest kernel log has no splat: see $OUT/console.log"
+		sed 's/^/# /' "$OUT/splats.txt"
+	fi
+} >"$OUT/host.tap"
+
+
+cat "$OUT/host.tap"
+echo
+python3 "$TOP/scripts/tap_summary.py" "$OUT/lint.tap" "$OUT/output.log" "$OUT/host.tap"

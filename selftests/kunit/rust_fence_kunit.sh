@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The KUnit suites of rust_fence run when the module loads (KUnit is built
+# into the test kernel). Load it and print the suites' KTAP results from
+# debugfs, which the host counts like any other TAP.
+
+moddir=${RF_MODDIR:-/lib/modules-rf}
+kunit=/sys/kernel/debug/kunit
+
+if [ ! -d $kunit ]; then
+	echo "KTAP version 1"
+	echo "1..0 # SKIP KUnit debugfs not available (CONFIG_KUNIT_DEBUGFS)"
+	exit 4
+fi
+
+if ! insmod "$moddir/rust_fence.ko"; then
+	echo "KTAP version 1"
+	echo "1..1"
+	echo "not ok 1 rust_fence_kunit # insmod rust_fence.ko failed"
+	exit 1
+fi
+
+if [ ! -f $kunit/rust_fence/results ]; then
+	echo "KTAP version 1"
+	echo "1..1"
+	echo "not ok 1 rust_fence_kunit # no KUnit suite: was the module built with rust_fence_kunit?"
+	rmmod rust_fence
+	exit 1
+fi
+
+cat $kunit/rust_fence/results
+rmmod rust_fence
