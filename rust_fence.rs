@@ -26,6 +26,8 @@ use kernel::prelude::*;
 #[path = "rust_fence/ffi.rs"]
 mod ffi;
 
+#[path = "rust_fence/c_api.rs"]
+mod c_api;
 #[path = "rust_fence/callback.rs"]
 pub mod callback;
 #[path = "rust_fence/fence.rs"]

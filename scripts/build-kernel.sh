@@ -31,18 +31,26 @@ if [ "${1:-}" = --print-dir ]; then
 	exit 0
 fi
 
-if [ -f "$stamp" ]; then
+kmake() { make -C "$dir" LLVM="$LLVM_SUFFIX" ARCH=x86_64 "$@"; }
+
+# The UAPI headers (sync_file.h, ...) of this kernel, for the userspace
+# tests; quick, and also done for trees built before this step existed.
+finish() {
+	if [ ! -f "$dir/usr/include/linux/sync_file.h" ]; then
+		msg "installing the kernel's UAPI headers into $dir/usr/include"
+		kmake -s headers >&2
+	fi
 	echo "$dir"
 	exit 0
-fi
+}
+
+[ -f "$stamp" ] && finish
 
 # One build at a time per cache directory.
 mkdir -p "$CACHE_DIR"
 exec 9>"$CACHE_DIR/.lock-$key"
 flock 9
-[ -f "$stamp" ] && { echo "$dir"; exit 0; }
-
-kmake() { make -C "$dir" LLVM="$LLVM_SUFFIX" ARCH=x86_64 "$@"; }
+[ -f "$stamp" ] && finish
 
 if [ ! -f "$dir/Makefile" ]; then
 	msg "unpacking linux-source-$KERNEL_SERIES $version into $dir"
@@ -100,4 +108,4 @@ if ! wait $pid; then
 fi
 msg "kernel built in $(($(date +%s) - start)) s: $(kmake -s kernelrelease)"
 echo "$version" >"$stamp"
-echo "$dir"
+finish

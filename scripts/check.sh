@@ -48,10 +48,12 @@ if ! make -s KDIR="$KDIR" modules; then
 	exit 1
 fi
 
-# The guest side: the test scripts plus the kernel's own KTAP helpers.
-mkdir -p "$OUT/selftests"
-cp -R "$TOP/selftests/." "$OUT/selftests/"
-cp "$KDIR/tools/testing/selftests/kselftest/ktap_helpers.sh" "$OUT/selftests/"
+msg "proving that API misuse does not compile"
+bash "$TOP/selftests/compile_fail/run.sh" "$KDIR" >"$OUT/compile_fail.tap"
+cat "$OUT/compile_fail.tap"
+
+msg "building the guest side of the suites"
+bash "$TOP/scripts/build-selftests.sh" "$KDIR" "$OUT/selftests"
 
 msg "running the test suites in QEMU (log: $OUT/console.log)"
 vm_rc=0
@@ -80,4 +82,5 @@ OUT="$OUT" TIMEOUT="$TIMEOUT" LOAD=no \
 
 cat "$OUT/host.tap"
 echo
-python3 "$TOP/scripts/tap_summary.py" "$OUT/lint.tap" "$OUT/output.log" "$OUT/host.tap"
+python3 "$TOP/scripts/tap_summary.py" "$OUT/lint.tap" "$OUT/compile_fail.tap" \
+	"$OUT/output.log" "$OUT/host.tap"

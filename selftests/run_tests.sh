@@ -10,7 +10,7 @@ here=$(dirname "$0")
 export PATH="$PATH:$here"
 
 # Suites in the order they run; each leaves the modules unloaded.
-for suite in modules/load_unload.sh kunit/rust_fence_kunit.sh; do
+for suite in modules/load_unload.sh kunit/rust_fence_kunit.sh c_consumer/run.sh; do
 	echo "# suite: $suite"
 	sh "$here/$suite"
 	echo "# suite $suite exited with $?"

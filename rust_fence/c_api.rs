@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The C API of rust_fence, for C drivers: `rust_fence/include/rust_fence.h`.
+//!
+//! C header: [`rust_fence/include/rust_fence.h`](../include/rust_fence.h)
+//!
+//! Each function is a thin shell over the safe types: a C timeline is a [`Timeline`] whose ops
+//! table lives in this module, plus the [`DriverFence`] handles of its pending fences, looked up
+//! by sequence number when C signals a fence by pointer. Misuse from C (NULL or error pointers,
+//! a fence of another timeline, a second signal, a bad errno) returns `-EINVAL` with a message,
+//! never a crash.
+
+use core::pin::Pin;
+use core::ptr;
+
+use kernel::bindings;
+use kernel::new_spinlock_irq;
+use kernel::prelude::*;
+use kernel::rbtree::{RBTree, RBTreeNodeReservation};
+use kernel::sync::aref::ARef;
+use kernel::sync::SpinLockIrq;
+
+use crate::{DriverFence, Fence, FenceOps, Timeline};
+
+/// The largest errno a fence may complete with (`MAX_ERRNO` in `include/linux/err.h`).
+const MAX_ERRNO: c_int = 4095;
+
+/// Ops of the fences issued through the C API. They live in rust_fence, never in the C
+/// driver, and detach on signal like every table of this crate.
+struct CApiOps;
+
+#[vtable]
+impl FenceOps for CApiOps {}
+
+/// `struct rust_fence_timeline` of the C API.
+#[pin_data]
+pub(crate) struct CTimeline {
+    timeline: Timeline<CApiOps>,
+    /// The issuer handles of the fences not signalled yet, by sequence number.
+    #[pin]
+    pending: SpinLockIrq<RBTree<u64, DriverFence<CApiOps>>>,
+}
+
+/// Returns whether `ptr` is NULL or an `ERR_PTR()`.
+fn is_err_or_null<T>(ptr: *const T) -> bool {
+    ptr.is_null() || (ptr as usize) >= (-(MAX_ERRNO as isize)) as usize
+}
+
+/// Borrows a C string argument, or fails for NULL.
+///
+/// # Safety
+///
+/// A non-NULL `ptr` must point to a NUL-terminated string valid for `'a`.
+unsafe fn c_str_arg<'a>(ptr: *const c_char, what: &str) -> Result<&'a CStr> {
+    if ptr.is_null() {
+        pr_err!("rust_fence_timeline_create: {} is NULL\n", what);
+        return Err(EINVAL);
+    }
+    // SAFETY: Guaranteed by the caller.
+    Ok(unsafe { CStr::from_char_ptr(ptr) })
+}
+
+fn timeline_create(driver_name: &CStr, timeline_name: &CStr) -> Result<*mut CTimeline> {
+    let timeline = Timeline::new(driver_name, timeline_name, CApiOps)?;
+    let tl = KBox::pin_init(
+        pin_init!(CTimeline {
+            timeline,
+            pending <- new_spinlock_irq!(RBTree::new(), "rust_fence_c_timeline"),
+        }),
+        GFP_KERNEL,
+    )?;
+    // SAFETY: The timeline is never moved out of its allocation: C only holds the pointer, and
+    // `rust_fence_timeline_destroy` turns it back into a `Pin<KBox<_>>`.
+    Ok(KBox::into_raw(unsafe { Pin::into_inner_unchecked(tl) }))
+}
+
+/// Creates a timeline; see `rust_fence_timeline_create()` in the header.
+///
+/// # Safety
+///
+/// Non-NULL names must be NUL-terminated strings.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_fence_timeline_create(
+    driver_name: *const c_char,
+    timeline_name: *const c_char,
+) -> *mut CTimeline {
+    // SAFETY: Guaranteed by the caller; the names are copied before returning.
+    let names = unsafe {
+        c_str_arg(driver_name, "driver_name")
+            .and_then(|d| Ok((d, c_str_arg(timeline_name, "timeline_name")?)))
+    };
+    match names.and_then(|(d, t)| timeline_create(d, t)) {
+        Ok(tl) => tl,
+        Err(e) => e.to_ptr(),
+    }
+}
+
+/// Destroys a timeline; see `rust_fence_timeline_destroy()` in the header.
+///
+/// # Safety
+///
+/// A pointer that is not NULL or an error must come from `rust_fence_timeline_create()` and not
+/// have been destroyed; no other call may use it concurrently or afterwards.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_fence_timeline_destroy(tl: *mut CTimeline) {
+    if is_err_or_null(tl) {
+        return;
+    }
+    // SAFETY: Guaranteed by the caller: `tl` came from `KBox::into_raw` of a pinned box.
+    let tl = unsafe { Pin::new_unchecked(KBox::from_raw(tl)) };
+    let mut pending = core::mem::take(&mut *tl.pending.lock());
+    let mut cancelled = 0usize;
+    while let Some(seqno) = pending.iter().next().map(|(seqno, _)| *seqno) {
+        if let Some(fence) = pending.remove(&seqno) {
+            fence.signal_with_error(ENODEV);
+            cancelled += 1;
+        }
+    }
+    if cancelled > 0 {
+        pr_warn!(
+            "timeline {:?} destroyed with {} pending fences: cancelled with -ENODEV\n",
+            tl.timeline.timeline_name(),
+            cancelled
+        );
+    }
+}
+
+fn issue(tl: &CTimeline) -> Result<ARef<Fence>> {
+    let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+    let slot = tl.timeline.prealloc()?;
+    let fence = tl.timeline.issue(slot, ());
+    let shared = fence.fence_ref();
+    tl.pending
+        .lock()
+        .insert(node.into_node(shared.seqno(), fence));
+    Ok(shared)
+}
+
+/// Issues a fence; see `rust_fence_issue()` in the header.
+///
+/// # Safety
+///
+/// A pointer that is not NULL or an error must be a live timeline of this API.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_fence_issue(tl: *mut CTimeline) -> *mut bindings::dma_fence {
+    if is_err_or_null(tl) {
+        pr_err!("rust_fence_issue: invalid timeline pointer {:p}\n", tl);
+        return EINVAL.to_ptr();
+    }
+    // SAFETY: Guaranteed by the caller.
+    match issue(unsafe { &*tl }) {
+        Ok(fence) => ARef::into_raw(fence).as_ptr().cast(),
+        Err(e) => e.to_ptr(),
+    }
+}
+
+fn signal(tl: &CTimeline, fence: &Fence, error: c_int) -> Result {
+    let error = match error {
+        0 => None,
+        e if (-MAX_ERRNO..0).contains(&e) => Some(Error::from_errno(e)),
+        e => {
+            pr_err!("rust_fence_signal: {} is not 0 or a negative errno\n", e);
+            return Err(EINVAL);
+        }
+    };
+    let driver_fence = {
+        let mut pending = tl.pending.lock();
+        match pending.get(&fence.seqno()) {
+            Some(f) if fence.context() == tl.timeline.context() && ptr::eq(f.fence(), fence) => {
+                pending.remove(&fence.seqno())
+            }
+            _ => None,
+        }
+    };
+    let Some(driver_fence) = driver_fence else {
+        pr_err!(
+            "rust_fence_signal: fence {}:{} is not a pending fence of timeline {:?}\n",
+            fence.context(),
+            fence.seqno(),
+            tl.timeline.timeline_name()
+        );
+        return Err(EINVAL);
+    };
+    match error {
+        None => driver_fence.signal(),
+        Some(e) => driver_fence.signal_with_error(e),
+    }
+    Ok(())
+}
+
+/// Signals a fence; see `rust_fence_signal()` in the header.
+///
+/// # Safety
+///
+/// `tl` must be NULL, an error, or a live timeline of this API; `fence` must be NULL, an error,
+/// or a fence the caller holds a reference to.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_fence_signal(
+    tl: *mut CTimeline,
+    fence: *mut bindings::dma_fence,
+    error: c_int,
+) -> c_int {
+    if is_err_or_null(tl) || is_err_or_null(fence) {
+        pr_err!(
+            "rust_fence_signal: invalid timeline {:p} or fence {:p}\n",
+            tl,
+            fence
+        );
+        return EINVAL.to_errno();
+    }
+    // SAFETY: Guaranteed by the caller.
+    let (tl, fence) = unsafe { (&*tl, Fence::from_raw(fence)) };
+    match signal(tl, fence, error) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Installs a sync_file fd; see `rust_fence_sync_file_fd()` in the header.
+///
+/// # Safety
+///
+/// `fence` must be NULL, an error, or a fence the caller holds a reference to.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_fence_sync_file_fd(
+    fence: *mut bindings::dma_fence,
+    flags: c_uint,
+) -> c_int {
+    if is_err_or_null(fence) || flags & !bindings::O_CLOEXEC != 0 {
+        pr_err!(
+            "rust_fence_sync_file_fd: invalid fence {:p} or flags {:#x}\n",
+            fence,
+            flags
+        );
+        return EINVAL.to_errno();
+    }
+    // SAFETY: Guaranteed by the caller.
+    let fence = unsafe { Fence::from_raw(fence) };
+    match fence.export_sync_file(flags) {
+        Ok(fd) => fd as c_int,
+        Err(e) => e.to_errno(),
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the guest side of the test suites into one directory that vm.sh
+# copies into the guest: the test scripts, the kernel's KTAP helpers, the
+# static userspace test programs and the test modules.
+#
+#   build-selftests.sh KDIR OUTDIR
+#
+# The rust_fence modules must be built first (their Module.symvers).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=${1:?usage: build-selftests.sh KDIR OUTDIR}
+out=${2:?usage: build-selftests.sh KDIR OUTDIR}
+[ -f "$TOP/Module.symvers" ] || die "build the modules first (make)"
+
+rm -rf "$out"
+mkdir -p "$out"
+cp -R "$TOP/selftests/." "$out/"
+rm -rf "$out/compile_fail"
+find "$out" \( -name '*.c' -o -name '*.h' -o -name '*.o' -o -name '*.ko' -o -name 'Kbuild' \
+	-o -name '*.mod*' -o -name '.*.cmd' -o -name 'Module.symvers' -o -name 'modules.order' \) -delete
+cp "$kdir/tools/testing/selftests/kselftest/ktap_helpers.sh" "$out/"
+
+# Userspace tests: static, against this kernel's UAPI and kselftest headers.
+cflags=(-static -O2 -Wall -Wextra -Werror -pthread
+	-I "$kdir/usr/include" -I "$kdir/tools/testing/selftests" -I "$TOP/selftests/include")
+build_prog() { # source, output
+	gcc "${cflags[@]}" -I "$(dirname "$1")" -o "$2" "$1"
+}
+build_prog "$TOP/selftests/c_consumer/c_consumer_test.c" "$out/c_consumer/c_consumer_test"
+
+# Test modules: the C driver built on the C API of rust_fence.
+make -s -C "$kdir" M="$TOP/selftests/c_consumer" LLVM="$LLVM_SUFFIX" \
+	KBUILD_EXTRA_SYMBOLS="$TOP/Module.symvers" RUST_FENCE="$TOP" modules
+cp "$TOP/selftests/c_consumer/rf_c_consumer.ko" "$out/c_consumer/"

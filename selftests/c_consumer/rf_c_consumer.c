@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rf_c_consumer: a C driver built on the C API of rust_fence.
+ *
+ * It proves that C drivers can issue fences through rust_fence and unload
+ * while those fences are still held elsewhere: the fences' ops live in
+ * rust_fence, and destroying the timeline cancels what is still pending.
+ * At load it checks that misuse of the API is refused with -EINVAL;
+ * debugfs file rf_c_consumer/fences then issues fences (as sync_file fds)
+ * and signals them on request of the selftest.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/dma-fence.h>
+#include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+
+#include <rust_fence.h>
+
+#include "rf_c_consumer.h"
+
+static struct rust_fence_timeline *timeline;
+static struct dentry *dir;
+/* Fences issued and not signalled yet, by sequence number; one reference each. */
+static DEFINE_XARRAY(pending);
+static DEFINE_MUTEX(pending_lock);
+
+static long rf_c_issue(struct rf_c_issue __user *uarg)
+{
+	struct rf_c_issue arg = {};
+	struct dma_fence *fence;
+	int ret;
+
+	fence = rust_fence_issue(timeline);
+	if (IS_ERR(fence))
+		return PTR_ERR(fence);
+
+	mutex_lock(&pending_lock);
+	ret = xa_insert(&pending, fence->seqno, fence, GFP_KERNEL);
+	mutex_unlock(&pending_lock);
+	if (ret) {
+		rust_fence_signal(timeline, fence, -ECANCELED);
+		dma_fence_put(fence);
+		return ret;
+	}
+
+	arg.seqno = fence->seqno;
+	arg.fd = rust_fence_sync_file_fd(fence, O_CLOEXEC);
+	if (arg.fd < 0)
+		return arg.fd;
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		return -EFAULT;
+	return 0;
+}
+
+static long rf_c_signal(struct rf_c_signal __user *uarg)
+{
+	struct rf_c_signal arg;
+	struct dma_fence *fence;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.pad)
+		return -EINVAL;
+
+	mutex_lock(&pending_lock);
+	fence = xa_load(&pending, arg.seqno);
+	if (!fence) {
+		mutex_unlock(&pending_lock);
+		return -ENOENT;
+	}
+	/* rust_fence refuses a bad errno: the fence then stays pending. */
+	ret = rust_fence_signal(timeline, fence, arg.error);
+	if (!ret) {
+		xa_erase(&pending, arg.seqno);
+		dma_fence_put(fence);
+	}
+	mutex_unlock(&pending_lock);
+	return ret;
+}
+
+static long rf_c_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case RF_C_IOC_ISSUE:
+		return rf_c_issue((struct rf_c_issue __user *)arg);
+	case RF_C_IOC_SIGNAL:
+		return rf_c_signal((struct rf_c_signal __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations rf_c_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = rf_c_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/* Misuse of the C API must be refused with -EINVAL, never crash. */
+static int rf_c_check_misuse(void)
+{
+	struct rust_fence_timeline *other;
+	struct dma_fence *fence, *stub;
+	int failed = 0;
+
+	if (PTR_ERR(rust_fence_timeline_create(NULL, "x")) != -EINVAL)
+		failed++;
+	if (PTR_ERR(rust_fence_issue(NULL)) != -EINVAL)
+		failed++;
+	if (rust_fence_sync_file_fd(NULL, 0) != -EINVAL)
+		failed++;
+
+	fence = rust_fence_issue(timeline);
+	if (IS_ERR(fence))
+		return PTR_ERR(fence);
+	if (rust_fence_signal(NULL, fence, 0) != -EINVAL)
+		failed++;
+	if (rust_fence_signal(timeline, fence, 1) != -EINVAL)
+		failed++;
+	if (rust_fence_signal(timeline, fence, -100000) != -EINVAL)
+		failed++;
+
+	/* A fence of another issuer is not ours to signal. */
+	stub = dma_fence_get_stub();
+	if (rust_fence_signal(timeline, stub, 0) != -EINVAL)
+		failed++;
+	dma_fence_put(stub);
+
+	/* Nor is a fence of another timeline. */
+	other = rust_fence_timeline_create("rf_c_consumer", "other");
+	if (IS_ERR(other)) {
+		failed++;
+	} else {
+		if (rust_fence_signal(other, fence, 0) != -EINVAL)
+			failed++;
+		rust_fence_timeline_destroy(other);
+	}
+
+	/* The first signal works, a second one is refused. */
+	if (rust_fence_signal(timeline, fence, 0) || !dma_fence_is_signaled(fence))
+		failed++;
+	if (rust_fence_signal(timeline, fence, 0) != -EINVAL)
+		failed++;
+	dma_fence_put(fence);
+
+	return failed ? -EINVAL : 0;
+}
+
+static int __init rf_c_consumer_init(void)
+{
+	int ret;
+
+	timeline = rust_fence_timeline_create("rf_c_consumer", "c-timeline");
+	if (IS_ERR(timeline))
+		return PTR_ERR(timeline);
+
+	ret = rf_c_check_misuse();
+	if (ret) {
+		pr_err("rf_c_consumer: misuse of the C API was not refused\n");
+		rust_fence_timeline_destroy(timeline);
+		return ret;
+	}
+	pr_info("rf_c_consumer: misuse of the C API refused with -EINVAL\n");
+
+	dir = debugfs_create_dir("rf_c_consumer", NULL);
+	debugfs_create_file("fences", 0600, dir, NULL, &rf_c_fops);
+	return 0;
+}
+
+static void __exit rf_c_consumer_exit(void)
+{
+	struct dma_fence *fence;
+	unsigned long seqno;
+
+	debugfs_remove(dir);
+	/* Destroying the timeline cancels what is pending; drop our references. */
+	rust_fence_timeline_destroy(timeline);
+	xa_for_each(&pending, seqno, fence)
+		dma_fence_put(fence);
+	xa_destroy(&pending);
+	pr_info("rf_c_consumer: unloaded\n");
+}
+
+module_init(rf_c_consumer_init);
+module_exit(rf_c_consumer_exit);
+MODULE_DESCRIPTION("C driver using the C API of rust_fence (test)");
+MODULE_LICENSE("GPL");
