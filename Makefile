@@ -9,9 +9,11 @@ LLVM ?= -19
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM)
 RUST_SOURCES = $(shell find . -name '*.rs' -not -path './build/*' -not -path './.git/*')
+C_SOURCES = $(shell find . \( -name '*.c' -o -name '*.h' \) -not -path './build/*' \
+	-not -path './.git/*' -not -name '*.mod.c' -not -name '*_generated.h')
 
 .PHONY: all modules kdir-ok setup kernel check run vm rust-analyzer fmt fmtcheck \
-	clippy clean help
+	clippy checkpatch clean help
 
 all: modules
 
@@ -51,6 +53,9 @@ fmtcheck: kdir-ok
 clippy: kdir-ok
 	$(KMAKE) CLIPPY=1 KRUSTFLAGS=-Dwarnings modules
 
+checkpatch: kdir-ok
+	$(KDIR)/scripts/checkpatch.pl --no-tree --terse --show-types -f $(C_SOURCES)
+
 clean:
 	@if [ -n "$(KDIR)" ] && [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
 	rm -rf build rust-project.json
@@ -63,4 +68,4 @@ help:
 	@echo '  make vm CMD=... [ADD="files"] [LOAD=no] [SMP=2] [TIMEOUT=s]  run a command in the VM'
 	@echo '  make setup        install packages, rust-src, bindgen and the kernel source'
 	@echo '  make kernel       build the test kernel into the cache (~/.cache/rust-fence)'
-	@echo '  make rust-analyzer / fmt / fmtcheck / clippy / clean'
+	@echo '  make rust-analyzer / fmt / fmtcheck / clippy / checkpatch / clean'

@@ -30,14 +30,16 @@ host_result() { # number, description, log file, command...
 		sed 's/^/# /' "$log" | head -n 40
 	fi
 }
-msg "checking rustfmt and clippy (warnings are errors)"
+msg "checking rustfmt, clippy and checkpatch (warnings are errors)"
 {
 	echo "TAP version 13"
-	echo "1..2"
+	echo "1..3"
 	host_result 1 "rustfmt: the Rust code is formatted" "$OUT/fmtcheck.log" \
 		make -s KDIR="$KDIR" fmtcheck
 	host_result 2 "clippy: no warnings (CLIPPY=1)" "$OUT/clippy.log" \
 		make -s KDIR="$KDIR" clippy
+	host_result 3 "checkpatch: the C code has no error or warning" "$OUT/checkpatch.log" \
+		make -s KDIR="$KDIR" checkpatch
 } >"$OUT/lint.tap"
 cat "$OUT/lint.tap"
 
