@@ -12,9 +12,46 @@ use kernel::prelude::*;
 mod tests {
     use kernel::prelude::*;
     use kernel::sync::atomic::{Atomic, Relaxed};
-    use kernel::sync::rcu;
+    use kernel::sync::{rcu, Arc, Completion};
+    use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
-    use crate::{FenceOps, Interruptible, Timeline, WaitError};
+    use crate::{
+        CompleteOnSignal, Fence, FenceOps, Interruptible, QueueWorkOnSignal, Registration,
+        SignallingSection, Timeline, WaitError,
+    };
+
+    /// A callback counting its runs.
+    fn counter() -> Result<Arc<Atomic<i32>>> {
+        Ok(Arc::new(Atomic::new(0), GFP_KERNEL)?)
+    }
+
+    fn count_into(runs: &Arc<Atomic<i32>>) -> impl Fn(&Fence) + Send + Sync {
+        let runs = runs.clone();
+        move |_fence: &Fence| {
+            runs.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A work item for `QueueWorkOnSignal`.
+    #[pin_data]
+    struct Job {
+        #[pin]
+        work: Work<Job>,
+        #[pin]
+        done: Completion,
+    }
+
+    impl_has_work! {
+        impl HasWork<Self> for Job { self.work }
+    }
+
+    impl WorkItem for Job {
+        type Pointer = Arc<Job>;
+
+        fn run(this: Arc<Job>) {
+            this.done.complete_all();
+        }
+    }
 
     /// Test issuer: records deadlines and answers `signaled` from a flag.
     struct TestOps {
@@ -185,6 +222,147 @@ mod tests {
         a.signal();
         b.signal();
         c.signal();
+        Ok(())
+    }
+
+    #[test]
+    fn add_callback() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let runs = counter()?;
+        let reg = match f.fence().add_callback(count_into(&runs), GFP_KERNEL)? {
+            Registration::Pending(reg) => reg,
+            Registration::Signalled(_) => return Err(EINVAL),
+        };
+        assert_eq!(runs.load(Relaxed), 0);
+        f.signal();
+        assert_eq!(runs.load(Relaxed), 1);
+        // It ran, so there is nothing left to remove.
+        assert!(!reg.remove());
+        Ok(())
+    }
+
+    #[test]
+    fn late_add_hands_callback_back() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        f.signal();
+        let runs = counter()?;
+        let handed_back = matches!(
+            shared.add_callback(count_into(&runs), GFP_KERNEL)?,
+            Registration::Signalled(_)
+        );
+        assert!(handed_back);
+        assert_eq!(runs.load(Relaxed), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn remove_callback() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let runs = counter()?;
+        let removed = match f.fence().add_callback(count_into(&runs), GFP_KERNEL)? {
+            Registration::Pending(reg) => reg.remove(),
+            Registration::Signalled(_) => false,
+        };
+        assert!(removed);
+        f.signal();
+        assert_eq!(runs.load(Relaxed), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn dropped_registration_never_runs() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let runs = counter()?;
+        drop(f.fence().add_callback(count_into(&runs), GFP_KERNEL)?);
+        f.signal();
+        assert_eq!(runs.load(Relaxed), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn complete_on_signal() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let _reg = f
+            .fence()
+            .add_callback(CompleteOnSignal(done.clone()), GFP_KERNEL)?;
+        workqueue::system().try_spawn(GFP_KERNEL, move || {
+            f.signal();
+        })?;
+        // Returns only once the other thread signalled.
+        done.wait_for_completion();
+        Ok(())
+    }
+
+    #[test]
+    fn queue_work_on_signal() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let job = Arc::pin_init(
+            pin_init!(Job {
+                work <- new_work!("rust_fence_kunit::Job"),
+                done <- Completion::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+        let _reg = f
+            .fence()
+            .add_callback(QueueWorkOnSignal(job.clone()), GFP_KERNEL)?;
+        f.signal();
+        job.done.wait_for_completion();
+        Ok(())
+    }
+
+    /// One thread signals while this one registers callbacks: each callback either runs exactly
+    /// once or is handed back, never both, never neither.
+    #[test]
+    fn signal_callback_race() -> Result {
+        const CALLBACKS: i32 = 200;
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        let signalled = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let signalled2 = signalled.clone();
+        let runs = counter()?;
+        let mut regs = KVec::new();
+        let mut handed_back = 0;
+        workqueue::system().try_spawn(GFP_KERNEL, move || {
+            f.signal();
+            signalled2.complete_all();
+        })?;
+        for _ in 0..CALLBACKS {
+            match shared.add_callback(count_into(&runs), GFP_KERNEL)? {
+                Registration::Pending(reg) => regs.push(reg, GFP_KERNEL)?,
+                Registration::Signalled(_) => handed_back += 1,
+            }
+        }
+        signalled.wait_for_completion();
+        pr_info!(
+            "signal_callback_race: {} callbacks ran, {} were handed back\n",
+            runs.load(Relaxed),
+            handed_back
+        );
+        assert_eq!(runs.load(Relaxed) + handed_back, CALLBACKS);
+        assert_eq!(runs.load(Relaxed), regs.len() as i32);
+        Ok(())
+    }
+
+    #[test]
+    fn signalling_section() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        {
+            let _section = SignallingSection::begin();
+            f.signal();
+        }
+        assert!(shared.is_signaled());
         Ok(())
     }
 }
