@@ -30,10 +30,14 @@ mod ffi;
 mod c_api;
 #[path = "rust_fence/callback.rs"]
 pub mod callback;
+#[path = "rust_fence/debugfs_file.rs"]
+pub mod debugfs_file;
 #[path = "rust_fence/fence.rs"]
 pub mod fence;
 #[path = "rust_fence/ops.rs"]
 pub mod ops;
+#[path = "rust_fence/provider.rs"]
+pub mod provider;
 #[path = "rust_fence/signalling.rs"]
 pub mod signalling;
 #[path = "rust_fence/timeline.rs"]
@@ -42,8 +46,10 @@ pub mod timeline;
 pub use callback::{
     CompleteOnSignal, FenceCallback, FenceCallbackFn, QueueWorkOnSignal, Registration,
 };
-pub use fence::{Fence, Interruptible, WaitError};
+pub use debugfs_file::{DebugfsDir, DebugfsFile, FileOps};
+pub use fence::{current_task_name, Fence, Interruptible, SyncFileFd, WaitError};
 pub use ops::FenceOps;
+pub use provider::{Provider, ProviderRegistration};
 pub use signalling::SignallingSection;
 pub use timeline::{DriverFence, FenceSlot, Timeline};
 
@@ -59,20 +65,69 @@ module! {
     license: "GPL",
 }
 
-struct RustFenceModule;
+kernel::sync::global_lock! {
+    // SAFETY: Initialised in the module's init, before anything can use it.
+    unsafe(uninit) static LIBRARY_PROVIDER: Mutex<Option<Provider>> = None;
+}
+
+/// Returns the provider of the fences rust_fence issues itself (C API, tests).
+pub(crate) fn library_provider() -> Result<Provider> {
+    LIBRARY_PROVIDER.lock().clone().ok_or(ENODEV)
+}
+
+/// `/sys/kernel/debug/rust_fence/providers`: what each registered provider issued.
+struct ProvidersFile;
+
+#[vtable]
+impl FileOps for ProvidersFile {
+    type Context = ();
+
+    fn show(_ctx: &(), m: &kernel::seq_file::SeqFile) -> Result {
+        provider::show_providers(m);
+        Ok(())
+    }
+}
+
+struct RustFenceModule {
+    // Dropped in declaration order: the debugfs files first, the registration last.
+    _providers_file: DebugfsFile<ProvidersFile>,
+    _dir: DebugfsDir,
+    registration: Option<ProviderRegistration<()>>,
+}
 
 impl kernel::Module for RustFenceModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: Called once, before any other use of the locks.
+        unsafe {
+            provider::PROVIDERS.init();
+            LIBRARY_PROVIDER.init();
+        }
+        let registration = ProviderRegistration::new(c"rust_fence", |_| Ok(()))?;
+        *LIBRARY_PROVIDER.lock() = Some(registration.provider().clone());
+        let dir = DebugfsDir::new(c"rust_fence");
+        let providers_file = DebugfsFile::new(
+            &dir,
+            c"providers",
+            0o444,
+            kernel::sync::Arc::new((), GFP_KERNEL)?,
+        );
         pr_info!("loaded: dma_fence abstractions for Rust and C drivers\n");
-        Ok(RustFenceModule)
+        Ok(RustFenceModule {
+            _providers_file: providers_file,
+            _dir: dir,
+            registration: Some(registration),
+        })
     }
 }
 
 impl Drop for RustFenceModule {
     fn drop(&mut self) {
-        // Timelines of this module (its tests and its C API users) free their data from RCU
-        // callbacks whose code lives here: wait for them before the code goes away.
-        kernel::sync::rcu::rcu_barrier();
+        // The registration cancels what the C API left pending, waits for a grace period and
+        // for the RCU callbacks whose code lives here.
+        LIBRARY_PROVIDER.lock().take();
+        drop(self.registration.take());
+        // Statics are never dropped: free the registry's buffer by hand.
+        drop(core::mem::take(&mut *provider::PROVIDERS.lock()));
         pr_info!("unloaded\n");
     }
 }

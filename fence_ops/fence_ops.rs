@@ -1,75 +1,337 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! fence_ops: a dma_fence provider built on the `rust_fence` crate.
+//! fence_ops: a dma_fence provider built on rust_fence that serves the sw_sync ABI.
 //!
-//! It issues fences from its own ops tables and unloads safely while fences it issued live on,
-//! because its tables are detachable: after one RCU grace period no fence points into it.
+//! `/sys/kernel/debug/fence_ops/sw_sync` behaves like the kernel's `sync/sw_sync`: each open is
+//! a timeline, `SW_SYNC_IOC_CREATE_FENCE` returns a sync_file fd for a point on it,
+//! `SW_SYNC_IOC_INC` advances it, `SW_SYNC_GET_DEADLINE` reads a deadline, and closing it
+//! signals what is left with `-ENOENT`. `FENCE_OPS_IOC_SET_FLAGS`, our own ioctl, selects a
+//! module-pinning ops table for the timeline or keeps it alive after close until the module
+//! unloads. `/sys/kernel/debug/fence_ops/info` lists timelines and pending points.
+//!
+//! Fences of the default tables detach when they signal, so the module unloads while they
+//! live on: the [`ProviderRegistration`] runs the unload protocol. There is no `unsafe` here.
 
+use kernel::ioctl::_IOW;
 use kernel::prelude::*;
-use kernel::sync::aref::ARef;
-use kernel::sync::rcu;
-use rust_fence::{Fence, FenceOps, Timeline};
+use kernel::seq_file::SeqFile;
+use kernel::sync::{Arc, Mutex};
+use kernel::uaccess::{UserPtr, UserSlice};
+use rust_fence::{
+    current_task_name, DebugfsDir, DebugfsFile, Fence, FileOps, Provider, ProviderRegistration,
+    Timeline,
+};
+
+mod sw_sync;
+
+use sw_sync::{deadline_of, Detach, PinModule, SwSync, SwTimeline, GET_DEADLINE_SIZE};
 
 module! {
     type: FenceOpsModule,
     name: "fence_ops",
     authors: ["rust-fence developers"],
-    description: "dma_fence provider that can unload while its fences live on",
+    description: "dma_fence provider serving the sw_sync ABI, unloadable while its fences live",
     license: "GPL",
 }
 
-/// Per-timeline data of the provider.
-struct Provider;
+/// `FENCE_OPS_IOC_SET_FLAGS`: `__u32` flags of the timeline of this open file.
+const FENCE_OPS_IOC_SET_FLAGS: u32 = _IOW::<u32>(b'F' as u32, 0);
+/// Use the module-pinning ops table; only before the timeline's first fence (else `EBUSY`).
+const FENCE_OPS_PIN_MODULE: u32 = 1 << 0;
+/// On close, keep the timeline and its pending points until the module unloads, which
+/// cancels them with `-ENODEV`, instead of signalling them with `-ENOENT`.
+const FENCE_OPS_KEEP_ON_CLOSE: u32 = 1 << 1;
+const FENCE_OPS_FLAGS: u32 = FENCE_OPS_PIN_MODULE | FENCE_OPS_KEEP_ON_CLOSE;
+
+/// A timeline with either kind of ops table.
+enum AnyTimeline {
+    Detach(SwTimeline<Detach>),
+    Pinned(SwTimeline<PinModule>),
+}
+
+impl AnyTimeline {
+    fn new(provider: &Provider, pinned: bool) -> Result<Self> {
+        let name = current_task_name()?;
+        Ok(if pinned {
+            Self::Pinned(SwTimeline::new(provider, &name)?)
+        } else {
+            Self::Detach(SwTimeline::new(provider, &name)?)
+        })
+    }
+
+    fn context(&self) -> u64 {
+        match self {
+            Self::Detach(t) => t.context(),
+            Self::Pinned(t) => t.context(),
+        }
+    }
+
+    fn is_pinned(&self) -> bool {
+        matches!(self, Self::Pinned(_))
+    }
+
+    fn timeline(&self) -> TimelineRef {
+        match self {
+            Self::Detach(t) => TimelineRef::Detach(t.timeline()),
+            Self::Pinned(t) => TimelineRef::Pinned(t.timeline()),
+        }
+    }
+
+    fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
+        match (self, cmd) {
+            (Self::Detach(t), sw_sync::SW_SYNC_IOC_CREATE_FENCE) => t.create_fence(arg),
+            (Self::Pinned(t), sw_sync::SW_SYNC_IOC_CREATE_FENCE) => t.create_fence(arg),
+            (Self::Detach(t), sw_sync::SW_SYNC_IOC_INC) => t.inc(arg),
+            (Self::Pinned(t), sw_sync::SW_SYNC_IOC_INC) => t.inc(arg),
+            _ => Err(ENOTTY),
+        }
+    }
+
+    fn show(&self, m: &SeqFile, what: &str) {
+        match self {
+            Self::Detach(t) => t.show(m, what),
+            Self::Pinned(t) => t.show(m, what),
+        }
+    }
+}
+
+/// A reference to a live timeline, to find the one a fence belongs to.
+enum TimelineRef {
+    Detach(Timeline<SwSync<Detach>>),
+    Pinned(Timeline<SwSync<PinModule>>),
+}
+
+impl TimelineRef {
+    fn context(&self) -> u64 {
+        match self {
+            Self::Detach(t) => t.context(),
+            Self::Pinned(t) => t.context(),
+        }
+    }
+
+    fn deadline_of(&self, fence: &Fence) -> Result<i64> {
+        match self {
+            Self::Detach(t) => deadline_of(t, fence),
+            Self::Pinned(t) => deadline_of(t, fence),
+        }
+    }
+}
+
+/// State shared by the files of the module.
+#[pin_data]
+struct Shared {
+    provider: Provider,
+    /// Timelines kept after their file was closed (`FENCE_OPS_KEEP_ON_CLOSE`).
+    #[pin]
+    kept: Mutex<KVec<AnyTimeline>>,
+    /// The timelines of open files and kept ones: any timeline fd can read the deadline of a
+    /// point of any of them, as with sw_sync.
+    #[pin]
+    timelines: Mutex<KVec<TimelineRef>>,
+}
+
+impl Shared {
+    /// `SW_SYNC_GET_DEADLINE`, with sw_sync's checks in sw_sync's order.
+    fn get_deadline(&self, arg: usize) -> Result<isize> {
+        let (mut reader, mut writer) =
+            UserSlice::new(UserPtr::from_addr(arg), GET_DEADLINE_SIZE).reader_writer();
+        let mut data = [0u8; GET_DEADLINE_SIZE];
+        reader.read_slice(&mut data)?;
+        let deadline_ns = u64::from_ne_bytes([
+            data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
+        ]);
+        let pad = u32::from_ne_bytes([data[8], data[9], data[10], data[11]]);
+        let fence_fd = i32::from_ne_bytes([data[12], data[13], data[14], data[15]]);
+        if deadline_ns != 0 || pad != 0 {
+            return Err(EINVAL);
+        }
+        let fence = Fence::import_sync_file(fence_fd)?;
+        let deadline = self
+            .timelines
+            .lock()
+            .iter()
+            .find(|t| t.context() == fence.context())
+            .ok_or(EINVAL)?
+            .deadline_of(&fence)?;
+        data[0..8].copy_from_slice(&deadline.to_ne_bytes());
+        writer.write_slice(&data)?;
+        Ok(0)
+    }
+}
+
+/// One open of `sw_sync`: a timeline.
+#[pin_data(PinnedDrop)]
+struct SwSyncFile {
+    shared: Arc<Shared>,
+    #[pin]
+    state: Mutex<OpenTimeline>,
+}
+
+struct OpenTimeline {
+    timeline: Option<AnyTimeline>,
+    flags: u32,
+    created: bool,
+}
+
+impl SwSyncFile {
+    fn set_flags(&self, arg: usize) -> Result<isize> {
+        let mut raw = [0u8; 4];
+        UserSlice::new(UserPtr::from_addr(arg), 4)
+            .reader()
+            .read_slice(&mut raw)?;
+        let flags = u32::from_ne_bytes(raw);
+        if flags & !FENCE_OPS_FLAGS != 0 {
+            return Err(EINVAL);
+        }
+        let mut state = self.state.lock();
+        let pinned = flags & FENCE_OPS_PIN_MODULE != 0;
+        let Some(timeline) = state.timeline.as_ref() else {
+            return Err(EINVAL);
+        };
+        if pinned != timeline.is_pinned() {
+            if state.created {
+                return Err(EBUSY);
+            }
+            let old = timeline.context();
+            let new = AnyTimeline::new(&self.shared.provider, pinned)?;
+            let mut timelines = self.shared.timelines.lock();
+            if let Some(t) = timelines.iter_mut().find(|t| t.context() == old) {
+                *t = new.timeline();
+            }
+            state.timeline = Some(new);
+        }
+        state.flags = flags;
+        Ok(0)
+    }
+}
 
 #[vtable]
-impl FenceOps for Provider {}
+impl FileOps for SwSyncFile {
+    type Context = Shared;
+
+    fn open(shared: &Arc<Shared>) -> Result<Pin<KBox<Self>>> {
+        let timeline = AnyTimeline::new(&shared.provider, false)?;
+        shared
+            .timelines
+            .lock()
+            .push(timeline.timeline(), GFP_KERNEL)?;
+        KBox::pin_init(
+            pin_init!(SwSyncFile {
+                shared: shared.clone(),
+                state <- kernel::new_mutex!(OpenTimeline {
+                    timeline: Some(timeline),
+                    flags: 0,
+                    created: false,
+                }),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            FENCE_OPS_IOC_SET_FLAGS => return self.set_flags(arg),
+            sw_sync::SW_SYNC_GET_DEADLINE => return self.shared.get_deadline(arg),
+            _ => {}
+        }
+        let mut state = self.state.lock();
+        let ret = state.timeline.as_ref().ok_or(EINVAL)?.ioctl(cmd, arg);
+        if cmd == sw_sync::SW_SYNC_IOC_CREATE_FENCE && ret.is_ok() {
+            state.created = true;
+        }
+        ret
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for SwSyncFile {
+    fn drop(self: Pin<&mut Self>) {
+        let mut state = self.state.lock();
+        let Some(timeline) = state.timeline.take() else {
+            return;
+        };
+        let context = timeline.context();
+        if state.flags & FENCE_OPS_KEEP_ON_CLOSE != 0 {
+            match self.shared.kept.lock().push(timeline, GFP_KERNEL) {
+                Ok(()) => return,
+                // The timeline was dropped, which signalled its points.
+                Err(e) => pr_warn!("cannot keep a closed timeline: {:?}\n", e),
+            }
+        } else {
+            // Signals the pending points with -ENOENT.
+            drop(timeline);
+        }
+        self.shared
+            .timelines
+            .lock()
+            .retain(|t| t.context() != context);
+    }
+}
+
+/// `info`: the timelines kept after close and the pending points, like `sync/info`.
+struct InfoFile;
+
+#[vtable]
+impl FileOps for InfoFile {
+    type Context = Shared;
+
+    fn show(shared: &Shared, m: &SeqFile) -> Result {
+        kernel::seq_print!(
+            m,
+            "provider {:?}: {} issued, {} pending, {} attached\n",
+            shared.provider.name(),
+            shared.provider.issued(),
+            shared.provider.pending(),
+            shared.provider.attached()
+        );
+        kernel::seq_print!(
+            m,
+            "timelines: {} ({} kept after close)\n",
+            shared.timelines.lock().len(),
+            shared.kept.lock().len()
+        );
+        for timeline in shared.kept.lock().iter() {
+            timeline.show(m, ", kept after close");
+        }
+        Ok(())
+    }
+}
+
+/// The module's fence state, dropped by the registration before the unload protocol.
+struct State {
+    // Dropped in declaration order: the files first, so no new timeline appears.
+    _sw_sync: DebugfsFile<SwSyncFile>,
+    _info: DebugfsFile<InfoFile>,
+    _dir: DebugfsDir,
+    _shared: Arc<Shared>,
+}
 
 struct FenceOpsModule {
-    // Dropped explicitly in `Drop::drop`, before the grace period, hence the `Option`s.
-    timeline: Option<Timeline<Provider>>,
-    fence: Option<ARef<Fence>>,
+    _registration: ProviderRegistration<State>,
 }
 
 impl kernel::Module for FenceOpsModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let timeline = Timeline::new(c"fence_ops", c"fence_ops-init", Provider)?;
-        let slot = timeline.prealloc()?;
-        let driver_fence = timeline.issue(slot, ());
-        let fence = driver_fence.fence_ref();
-        {
-            let guard = rcu::read_lock();
-            pr_info!(
-                "issued fence {}:{} ({:?} on {:?})\n",
-                fence.context(),
-                fence.seqno(),
-                fence.driver_name(&guard),
-                fence.timeline_name(&guard)
-            );
-        }
-        driver_fence.signal();
-        pr_info!(
-            "signalled fence {}:{}: signaled={} status={:?} attached={}\n",
-            fence.context(),
-            fence.seqno(),
-            fence.is_signaled(),
-            fence.status(),
-            fence.is_attached()
-        );
+        let registration = ProviderRegistration::new(c"fence_ops", |provider| {
+            let shared = Arc::pin_init(
+                pin_init!(Shared {
+                    provider: provider.clone(),
+                    kept <- kernel::new_mutex!(KVec::new()),
+                    timelines <- kernel::new_mutex!(KVec::new()),
+                }),
+                GFP_KERNEL,
+            )?;
+            let dir = DebugfsDir::new(c"fence_ops");
+            Ok(State {
+                _sw_sync: DebugfsFile::new(&dir, c"sw_sync", 0o600, shared.clone()),
+                _info: DebugfsFile::new(&dir, c"info", 0o444, shared.clone()),
+                _dir: dir,
+                _shared: shared,
+            })
+        })?;
+        pr_info!("loaded: sw_sync ABI at /sys/kernel/debug/fence_ops/sw_sync\n");
         Ok(FenceOpsModule {
-            timeline: Some(timeline),
-            fence: Some(fence),
+            _registration: registration,
         })
-    }
-}
-
-impl Drop for FenceOpsModule {
-    fn drop(&mut self) {
-        drop(self.fence.take());
-        drop(self.timeline.take());
-        // No fence points to our ops any more (all signalled); wait for readers that loaded
-        // them before, then for the RCU callbacks that free our timelines.
-        rcu::synchronize_rcu();
-        rcu::rcu_barrier();
-        pr_info!("unloaded after one RCU grace period\n");
     }
 }

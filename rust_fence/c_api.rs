@@ -61,7 +61,12 @@ unsafe fn c_str_arg<'a>(ptr: *const c_char, what: &str) -> Result<&'a CStr> {
 }
 
 fn timeline_create(driver_name: &CStr, timeline_name: &CStr) -> Result<*mut CTimeline> {
-    let timeline = Timeline::new(driver_name, timeline_name, CApiOps)?;
+    let timeline = Timeline::new(
+        &crate::library_provider()?,
+        driver_name,
+        timeline_name,
+        CApiOps,
+    )?;
     let tl = KBox::pin_init(
         pin_init!(CTimeline {
             timeline,

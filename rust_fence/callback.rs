@@ -86,6 +86,13 @@ pub struct FenceCallback<C: FenceCallbackFn> {
     _pin: PhantomPinned,
 }
 
+// SAFETY: The `dma_fence_cb` is only touched by the core and by `remove`/`drop`, all under the
+// fence lock, so the registration may be moved to and dropped on any thread; `C` is `Send`.
+unsafe impl<C: FenceCallbackFn> Send for FenceCallback<C> {}
+
+// SAFETY: Shared references only reach the fence (`Sync`) and `C` (`Sync`).
+unsafe impl<C: FenceCallbackFn> Sync for FenceCallback<C> {}
+
 impl<C: FenceCallbackFn> FenceCallback<C> {
     /// Returns the fence this callback is registered on.
     pub fn fence(&self) -> &Fence {

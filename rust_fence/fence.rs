@@ -12,7 +12,9 @@ use core::ptr::NonNull;
 
 use kernel::bindings;
 use kernel::error::to_result;
+use kernel::fs::file::{File, FileDescriptorReservation};
 use kernel::prelude::*;
+use kernel::str::CString;
 use kernel::sync::aref::{ARef, AlwaysRefCounted};
 use kernel::sync::rcu;
 use kernel::task::MAX_SCHEDULE_TIMEOUT;
@@ -247,7 +249,8 @@ impl Fence {
         Ok(fd as u32)
     }
 
-    /// Returns the fence behind a sync_file fd of the current process.
+    /// Returns the fence behind a sync_file fd of the current process, or `EINVAL` if `fd` is
+    /// not an open sync_file.
     pub fn import_sync_file(fd: i32) -> Result<ARef<Fence>> {
         // SAFETY: Any fd value is accepted; the helper returns NULL for a bad one.
         let ptr = unsafe { ffi::rust_fence_helper_sync_file_get_fence(fd) };
@@ -267,4 +270,59 @@ fn wait_result(ret: c_long) -> core::result::Result<Jiffies, WaitError> {
         r if r == -(bindings::ERESTARTSYS as c_long) => Err(WaitError::Interrupted),
         r => Err(WaitError::Other(Error::from_errno(r as c_int))),
     }
+}
+
+/// A file descriptor reserved for a sync_file, installed only once everything else worked.
+///
+/// The usual ioctl order is: reserve the fd (may fail with `EMFILE`), create the sync_file
+/// ([`SyncFileFd::attach`], may fail with `ENOMEM`), copy the fd number to userspace (may fail
+/// with `EFAULT`), and only then [`SyncFileFd::install`] it: once installed, an fd cannot be
+/// taken back. Dropping it before installing frees the fd and the sync_file.
+pub struct SyncFileFd {
+    reservation: FileDescriptorReservation,
+    file: Option<ARef<File>>,
+}
+
+impl SyncFileFd {
+    /// Reserves a file descriptor with the `open(2)` flags `flags` (e.g. `O_CLOEXEC`).
+    pub fn reserve(flags: u32) -> Result<Self> {
+        Ok(Self {
+            reservation: FileDescriptorReservation::get_unused_fd_flags(flags)?,
+            file: None,
+        })
+    }
+
+    /// Returns the reserved file descriptor number.
+    pub fn fd(&self) -> u32 {
+        self.reservation.reserved_fd()
+    }
+
+    /// Creates the sync_file holding (a new reference to) `fence`.
+    pub fn attach(&mut self, fence: &Fence) -> Result {
+        // SAFETY: The fence is valid; `sync_file_create` takes its own reference.
+        let file = unsafe { ffi::rust_fence_helper_sync_file_create(fence.as_raw()) };
+        let file = NonNull::new(file).ok_or(ENOMEM)?;
+        // SAFETY: `sync_file_create` returned a new file whose one reference we now own;
+        // `File` is a transparent wrapper of `struct file`.
+        self.file = Some(unsafe { ARef::from_raw(file.cast()) });
+        Ok(())
+    }
+
+    /// Installs the sync_file in the reserved fd and returns the fd; `EINVAL` if nothing was
+    /// attached.
+    pub fn install(self) -> Result<u32> {
+        let file = self.file.ok_or(EINVAL)?;
+        let fd = self.reservation.reserved_fd();
+        self.reservation.fd_install(file);
+        Ok(fd)
+    }
+}
+
+/// Returns the name (`comm`) of the current task, as sw_sync names its timelines.
+pub fn current_task_name() -> Result<CString> {
+    let mut buf = [0u8; bindings::TASK_COMM_LEN as usize];
+    // SAFETY: `buf` has room for `TASK_COMM_LEN` bytes, which `get_task_comm` NUL-terminates.
+    unsafe { ffi::rust_fence_helper_current_comm(buf.as_mut_ptr().cast()) };
+    let name = CStr::from_bytes_until_nul(&buf).map_err(|_| EINVAL)?;
+    Ok(CString::try_from(name)?)
 }

@@ -30,4 +30,10 @@ unsafe extern "C" {
         flags: c_uint,
     ) -> c_int;
     pub(crate) fn rust_fence_helper_sync_file_get_fence(fd: c_int) -> *mut bindings::dma_fence;
+    // Returns a `struct file *`; declared as `void *` since the binding of `struct file` is
+    // not FFI-safe for rustc.
+    pub(crate) fn rust_fence_helper_sync_file_create(
+        fence: *mut bindings::dma_fence,
+    ) -> *mut c_void;
+    pub(crate) fn rust_fence_helper_current_comm(buf: *mut c_char);
 }

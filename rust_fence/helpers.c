@@ -14,7 +14,10 @@
 #include <linux/export.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
+#include <linux/sched.h>
 #include <linux/sync_file.h>
+
+#include "helpers.h"
 
 struct dma_fence *rust_fence_helper_get(struct dma_fence *fence)
 {
@@ -110,6 +113,25 @@ int rust_fence_helper_sync_file_fd(struct dma_fence *fence, unsigned int flags)
 	return fd;
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_sync_file_fd);
+
+/*
+ * Creates a sync_file for @fence and returns its file (one reference), or
+ * NULL; the caller installs it in a reserved fd or drops it with fput().
+ */
+struct file *rust_fence_helper_sync_file_create(struct dma_fence *fence)
+{
+	struct sync_file *sync_file = sync_file_create(fence);
+
+	return sync_file ? sync_file->file : NULL;
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_sync_file_create);
+
+/* Copies the name of the current task (at most TASK_COMM_LEN bytes) into @buf. */
+void rust_fence_helper_current_comm(char buf[TASK_COMM_LEN])
+{
+	strscpy_pad(buf, current->comm, TASK_COMM_LEN);
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_current_comm);
 
 /* Returns a reference to the fence behind sync_file @fd, or NULL. */
 struct dma_fence *rust_fence_helper_sync_file_get_fence(int fd)

@@ -70,8 +70,24 @@ mod tests {
         }
     }
 
+    /// Test issuer with a module-pinning table.
+    struct PinnedOps;
+
+    #[vtable]
+    impl FenceOps for PinnedOps {
+        const PINS_MODULE: bool = true;
+    }
+
+    /// References held on this module (rust_fence) right now.
+    fn module_refs() -> i32 {
+        let module = kernel::module::this_module::<crate::RustFenceModule>().as_ptr();
+        // SAFETY: `module` is this module, which is loaded while its tests run.
+        unsafe { kernel::bindings::module_refcount(module) }
+    }
+
     fn timeline() -> Result<Timeline<TestOps>> {
         Timeline::new(
+            &crate::library_provider()?,
             c"rust_fence_test",
             c"kunit",
             TestOps {
@@ -201,6 +217,7 @@ mod tests {
     #[test]
     fn seqno64_across_u32_wrap() -> Result {
         let tl = Timeline::with_first_seqno(
+            &crate::library_provider()?,
             c"rust_fence_test",
             c"wrap",
             TestOps {
@@ -363,6 +380,57 @@ mod tests {
             f.signal();
         }
         assert!(shared.is_signaled());
+        Ok(())
+    }
+
+    #[test]
+    fn pinning_table_holds_module() -> Result {
+        let provider = crate::library_provider()?;
+        let tl = Timeline::new(&provider, c"rust_fence_test", c"pinned", PinnedOps)?;
+        let refs = module_refs();
+        let attached = provider.attached();
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        assert_eq!(module_refs(), refs + 1);
+        f.signal();
+        // Signalled, but a table with `release` never detaches: module and ops stay pinned.
+        assert!(shared.is_signaled());
+        assert!(shared.is_attached());
+        assert_eq!(module_refs(), refs + 1);
+        assert_eq!(provider.attached(), attached + 1);
+        // The last reference releases the fence: the module reference goes with it.
+        drop(shared);
+        assert_eq!(module_refs(), refs);
+        assert_eq!(provider.attached(), attached);
+        Ok(())
+    }
+
+    #[test]
+    fn issuer_word_outlives_detach() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        assert_eq!(f.issuer_word().load(Relaxed), 0);
+        f.issuer_word().store(42, Relaxed);
+        f.signal();
+        assert!(!shared.is_attached());
+        assert_eq!(tl.issuer_word(&shared).map(|w| w.load(Relaxed)), Some(42));
+        // A fence of another timeline has no word of ours.
+        let other = timeline()?;
+        assert!(other.issuer_word(&shared).is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn provider_counts() -> Result {
+        let tl = timeline()?;
+        let provider = tl.provider().clone();
+        let (issued, pending) = (provider.issued(), provider.pending());
+        let f = tl.issue(tl.prealloc()?, ());
+        assert_eq!(provider.issued(), issued + 1);
+        assert_eq!(provider.pending(), pending + 1);
+        f.signal();
+        assert_eq!(provider.pending(), pending);
         Ok(())
     }
 }

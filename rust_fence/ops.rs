@@ -4,19 +4,27 @@
 //!
 //! C header: [`include/linux/dma-fence.h`](srctree/include/linux/dma-fence.h)
 //!
-//! The tables built here never have `release` or `wait`, so the core detaches a fence from
-//! them (sets `dma_fence.ops` to NULL) when it signals. After that the fence no longer points
-//! into the module that issued it, and that module may unload one RCU grace period later.
-//! `wait` is not offered at all: the core calls it outside of RCU, which would tie the fence
-//! to the module for its whole life.
+//! Whether a table detaches is decided by the type, with [`FenceOps::PINS_MODULE`]:
+//!
+//! - Detachable tables (the default) have neither `release` nor `wait`, so the core detaches a
+//!   fence from them (sets `dma_fence.ops` to NULL) when it signals. After that the fence no
+//!   longer points into the module that issued it, which may unload one RCU grace period later.
+//! - Module-pinning tables have a `release`, so their fences point to the ops for their whole
+//!   life. Each such fence holds a reference on the module that implements the table, dropped
+//!   in `release`: `rmmod` answers EBUSY while one lives instead of freeing code it points to.
+//!
+//! `wait` is not offered at all: the core calls it outside of RCU, which would tie the fence to
+//! the module for its whole life without any way to know when it is safe to unload.
 
 use core::marker::PhantomData;
 
 use kernel::bindings;
+use kernel::module::this_module;
 use kernel::prelude::*;
+use kernel::sync::atomic::Relaxed;
 
 use crate::fence::Fence;
-use crate::timeline::TimelineInner;
+use crate::timeline::{Timeline, TimelineInner};
 
 /// Operations of a fence issuer, called by the dma_fence core.
 ///
@@ -27,6 +35,10 @@ use crate::timeline::TimelineInner;
 /// RCU grace period that follows its signal; the timeline data stays valid for that long.
 #[vtable]
 pub trait FenceOps: Send + Sync + Sized + 'static {
+    /// Whether fences of this type keep pointing to the ops (and keep the module implementing
+    /// them loaded) after they signal, until their last reference is gone.
+    const PINS_MODULE: bool = false;
+
     /// The fence is about to be waited on: start whatever makes it signal by itself (an
     /// interrupt, a timer). Returns `false` if the fence already completed.
     fn enable_signaling(_timeline: &Self, _fence: &Fence) -> bool {
@@ -48,7 +60,7 @@ pub trait FenceOps: Send + Sync + Sized + 'static {
 pub(crate) struct OpsTable<T: FenceOps>(PhantomData<T>);
 
 impl<T: FenceOps> OpsTable<T> {
-    /// One table per type; no `release` and no `wait`, so fences detach on signal.
+    /// One table per type; never `wait`, and `release` only for module-pinning types.
     pub(crate) const OPS: bindings::dma_fence_ops = bindings::dma_fence_ops {
         get_driver_name: Some(Self::get_driver_name),
         get_timeline_name: Some(Self::get_timeline_name),
@@ -63,7 +75,11 @@ impl<T: FenceOps> OpsTable<T> {
             None
         },
         wait: None,
-        release: None,
+        release: if T::PINS_MODULE {
+            Some(Self::release)
+        } else {
+            None
+        },
         set_deadline: if T::HAS_SET_DEADLINE {
             Some(Self::set_deadline)
         } else {
@@ -130,5 +146,25 @@ impl<T: FenceOps> OpsTable<T> {
         // SAFETY: As in `enable_signaling`.
         let (tl, f) = unsafe { (Self::timeline(fence), Fence::from_raw(fence)) };
         T::set_deadline(tl.data(), f, deadline)
+    }
+
+    /// Releases a fence of a module-pinning table: its timeline and module references.
+    ///
+    /// # Safety
+    ///
+    /// Called by the core once the last reference to a fence issued with this table is gone.
+    unsafe extern "C" fn release(fence: *mut bindings::dma_fence) {
+        // SAFETY: Fences of pinning tables own one timeline reference (taken in `issue_at`).
+        let timeline = unsafe { Timeline::<T>::from_fence_reference(fence) };
+        timeline.provider().0.stats.attached.fetch_sub(1, Relaxed);
+        drop(timeline);
+        // SAFETY: `dma_fence_free` frees with `kfree_rcu()` the allocation whose first field is
+        // the fence, as the core does for fences without `release`.
+        unsafe { bindings::dma_fence_free(fence) };
+        // Last, since the module may unload from here on. Returning into its code is still
+        // safe: the core calls `release` inside `rcu_read_lock()`, and unloading waits for a
+        // grace period (`free_module()`) before it frees the module's memory.
+        // SAFETY: Fences of pinning tables own one module reference (taken in `issue_at`).
+        unsafe { bindings::module_put(this_module::<T::OwnerModule>().as_ptr()) };
     }
 }

@@ -10,10 +10,13 @@
 //! allocates (and may fail), [`Timeline::issue`] only initialises.
 
 use core::mem::{ManuallyDrop, MaybeUninit};
+use core::pin::Pin;
 use core::ptr::{self, NonNull};
 
 use kernel::bindings;
+use kernel::module::this_module;
 use kernel::prelude::*;
+use kernel::rbtree::RBTreeNodeReservation;
 use kernel::str::CString;
 use kernel::sync::aref::ARef;
 use kernel::sync::atomic::{Atomic, Relaxed};
@@ -23,6 +26,7 @@ use kernel::types::Opaque;
 use crate::fence::Fence;
 use crate::ffi;
 use crate::ops::{FenceOps, OpsTable};
+use crate::provider::Provider;
 
 /// The memory of one fence.
 ///
@@ -33,6 +37,8 @@ struct FenceAlloc {
     base: Opaque<bindings::dma_fence>,
     /// The `TimelineInner<T>` that issued the fence, for the ops callbacks.
     timeline: *const c_void,
+    /// Issuer-private state of the fence, zero at issue; see [`DriverFence::issuer_word`].
+    issuer_word: Atomic<u64>,
 }
 
 /// The shared state of a timeline.
@@ -40,16 +46,20 @@ struct FenceAlloc {
 /// # Invariants
 ///
 /// - `context` was returned by `dma_fence_context_alloc(1)`.
+/// - `provider` tracks the fences of this timeline that are pending.
 /// - The allocation is freed through `call_rcu()` one grace period after `refcount` dropped to
 ///   zero, so an ops callback that started before the last fence of the timeline signalled can
 ///   still read it.
+#[pin_data]
 pub(crate) struct TimelineInner<T: FenceOps> {
     refcount: Refcount,
     rcu: Opaque<bindings::callback_head>,
     context: u64,
     next_seqno: Atomic<u64>,
+    provider: Provider,
     driver_name: CString,
     timeline_name: CString,
+    #[pin]
     data: T,
 }
 
@@ -114,36 +124,57 @@ unsafe impl<T: FenceOps> Send for Timeline<T> {}
 unsafe impl<T: FenceOps> Sync for Timeline<T> {}
 
 impl<T: FenceOps> Timeline<T> {
-    /// Allocates a new fence context named `driver_name`/`timeline_name` that issues fences
-    /// starting at sequence number 1.
-    pub fn new(driver_name: &CStr, timeline_name: &CStr, data: T) -> Result<Self> {
-        Self::with_first_seqno(driver_name, timeline_name, data, 1)
+    /// Allocates a new fence context of `provider` named `driver_name`/`timeline_name` that
+    /// issues fences starting at sequence number 1. `data` may be a value or an in-place
+    /// initialiser (for data with locks).
+    pub fn new<E>(
+        provider: &Provider,
+        driver_name: &CStr,
+        timeline_name: &CStr,
+        data: impl PinInit<T, E>,
+    ) -> Result<Self>
+    where
+        Error: From<E>,
+    {
+        Self::with_first_seqno(provider, driver_name, timeline_name, data, 1)
     }
 
     /// As [`Timeline::new`], with the first automatically assigned sequence number given.
-    pub fn with_first_seqno(
+    pub fn with_first_seqno<E>(
+        provider: &Provider,
         driver_name: &CStr,
         timeline_name: &CStr,
-        data: T,
+        data: impl PinInit<T, E>,
         first_seqno: u64,
-    ) -> Result<Self> {
-        let inner = KBox::new(
-            TimelineInner {
+    ) -> Result<Self>
+    where
+        Error: From<E>,
+    {
+        let driver_name = CString::try_from(driver_name)?;
+        let timeline_name = CString::try_from(timeline_name)?;
+        let provider = provider.clone();
+        // SAFETY: Allocating one context has no preconditions.
+        let context = unsafe { bindings::dma_fence_context_alloc(1) };
+        let inner = KBox::try_pin_init(
+            try_pin_init!(TimelineInner {
                 refcount: Refcount::new(1),
                 rcu: Opaque::uninit(),
-                // SAFETY: Allocating one context has no preconditions.
-                context: unsafe { bindings::dma_fence_context_alloc(1) },
+                context,
                 next_seqno: Atomic::new(first_seqno),
-                driver_name: CString::try_from(driver_name)?,
-                timeline_name: CString::try_from(timeline_name)?,
-                data,
-            },
+                provider,
+                driver_name,
+                timeline_name,
+                data <- data,
+            }? Error),
             GFP_KERNEL,
         )?;
+        // SAFETY: The timeline is never moved out of its allocation: it is only reached through
+        // the pointer until `free_rcu` drops it in place.
+        let inner = KBox::into_raw(unsafe { Pin::into_inner_unchecked(inner) });
         // INVARIANT: The new allocation holds the one reference this object owns.
         Ok(Self {
             // SAFETY: `KBox::into_raw` never returns NULL.
-            inner: unsafe { NonNull::new_unchecked(KBox::into_raw(inner)) },
+            inner: unsafe { NonNull::new_unchecked(inner) },
         })
     }
 
@@ -155,6 +186,11 @@ impl<T: FenceOps> Timeline<T> {
     /// Returns the fence context of this timeline.
     pub fn context(&self) -> u64 {
         self.inner().context
+    }
+
+    /// Returns the provider this timeline belongs to.
+    pub fn provider(&self) -> &Provider {
+        &self.inner().provider
     }
 
     /// Returns the issuer's data.
@@ -172,10 +208,25 @@ impl<T: FenceOps> Timeline<T> {
         self.inner().timeline_name()
     }
 
+    /// Returns the issuer word of `fence` if this timeline issued it; see
+    /// [`DriverFence::issuer_word`].
+    ///
+    /// Fence contexts are unique, so a fence of this context is one of ours even after it
+    /// signalled and detached; its memory lives as long as the caller's reference.
+    pub fn issuer_word<'a>(&self, fence: &'a Fence) -> Option<&'a Atomic<u64>> {
+        if fence.context() != self.context() {
+            return None;
+        }
+        // SAFETY: The fence was issued by this timeline, so it is the `base` of a `FenceAlloc`,
+        // which lives as long as the fence.
+        Some(unsafe { issuer_word(fence) })
+    }
+
     /// Allocates the memory of one fence, ahead of the point of no return.
     pub fn prealloc(&self) -> Result<FenceSlot> {
         Ok(FenceSlot {
             alloc: KBox::new_uninit(GFP_KERNEL | __GFP_ZERO)?,
+            node: RBTreeNodeReservation::new(GFP_KERNEL)?,
         })
     }
 
@@ -199,7 +250,8 @@ impl<T: FenceOps> Timeline<T> {
             }
         }
 
-        let alloc = KBox::into_raw(slot.alloc).cast::<FenceAlloc>();
+        let FenceSlot { alloc, node } = slot;
+        let alloc = KBox::into_raw(alloc).cast::<FenceAlloc>();
         // SAFETY: `alloc` is a zeroed, exclusively owned `FenceAlloc` allocation. The ops table
         // is a `'static` constant, a NULL lock selects the inline lock, and the timeline
         // pointer is written before `dma_fence_init64` publishes anything.
@@ -215,10 +267,35 @@ impl<T: FenceOps> Timeline<T> {
         }
         // SAFETY: `dma_fence_init64` set the reference count to one; we take that reference.
         let fence = unsafe { Fence::from_raw_owned(NonNull::new_unchecked(alloc.cast())) };
+        if T::PINS_MODULE {
+            // The fence points to our ops until its release: it holds the module implementing
+            // them and this timeline, both dropped by `OpsTable::release`.
+            // SAFETY: The module is live: its code is issuing this fence.
+            unsafe { bindings::__module_get(this_module::<T::OwnerModule>().as_ptr()) };
+            self.inner().refcount.inc();
+        }
+        self.provider().0.track(fence.as_raw(), node);
         DriverFence {
             fence,
             timeline: self.clone(),
             data,
+        }
+    }
+}
+
+impl<T: FenceOps> Timeline<T> {
+    /// Takes over the timeline reference held by a fence of a module-pinning table.
+    ///
+    /// # Safety
+    ///
+    /// `fence` was issued by a `Timeline<T>` with `T::PINS_MODULE`, and its timeline reference
+    /// was not taken over yet.
+    pub(crate) unsafe fn from_fence_reference(fence: *mut bindings::dma_fence) -> Self {
+        // SAFETY: The caller guarantees the fence holds a reference to a live timeline.
+        let inner = unsafe { TimelineInner::<T>::from_fence(fence) };
+        // INVARIANT: The reference held by the fence is now ours.
+        Self {
+            inner: NonNull::from(inner),
         }
     }
 }
@@ -248,9 +325,23 @@ impl<T: FenceOps> Drop for Timeline<T> {
     }
 }
 
+/// Returns the issuer word of a fence issued by a timeline.
+///
+/// # Safety
+///
+/// `fence` must have been issued by a [`Timeline`].
+unsafe fn issuer_word(fence: &Fence) -> &Atomic<u64> {
+    let alloc = fence.as_raw().cast::<FenceAlloc>();
+    // SAFETY: Guaranteed by the caller: `fence` is the first field of a `FenceAlloc`, which
+    // lives as long as the borrowed fence.
+    unsafe { &(*alloc).issuer_word }
+}
+
 /// Memory for one fence, allocated before the submission path that issues it.
 pub struct FenceSlot {
     alloc: KBox<MaybeUninit<FenceAlloc>>,
+    /// The provider's record of the fence while it is pending.
+    node: RBTreeNodeReservation<usize, ()>,
 }
 
 /// The issuer's handle of a fence: the only object that can signal it.
@@ -283,6 +374,15 @@ impl<T: FenceOps, D> DriverFence<T, D> {
         &self.timeline
     }
 
+    /// Returns the issuer word of the fence: 64 bits of issuer-private state, zero at issue,
+    /// that live as long as the fence itself, also after it signalled and detached (unlike the
+    /// timeline data, which may be gone by then). It is plain data, never dropped. Read it back
+    /// from a `&Fence` with [`Timeline::issuer_word`].
+    pub fn issuer_word(&self) -> &Atomic<u64> {
+        // SAFETY: The fence was issued by a timeline: it is the `base` of a `FenceAlloc`.
+        unsafe { issuer_word(&self.fence) }
+    }
+
     /// Returns the driver data.
     pub fn data(&self) -> &D {
         &self.data
@@ -311,6 +411,10 @@ impl<T: FenceOps, D> DriverFence<T, D> {
         // SAFETY: The fence is valid; the helper sets the error and signals under the fence
         // lock, and does nothing if the core already signalled it.
         unsafe { ffi::rust_fence_helper_signal(fence.as_raw(), errno) };
+        timeline
+            .provider()
+            .0
+            .untrack(fence.as_raw(), !T::PINS_MODULE);
         drop(timeline);
         drop(fence);
         data
@@ -322,6 +426,10 @@ impl<T: FenceOps, D> Drop for DriverFence<T, D> {
         // SAFETY: The fence is valid; see `complete`.
         let cancelled =
             unsafe { ffi::rust_fence_helper_signal(self.fence.as_raw(), ECANCELED.to_errno()) };
+        self.timeline
+            .provider()
+            .0
+            .untrack(self.fence.as_raw(), !T::PINS_MODULE);
         if cancelled {
             pr_warn!(
                 "fence {}:{} of {:?} dropped unsignalled, cancelled with -ECANCELED\n",

@@ -13,7 +13,7 @@ import pathlib
 import sys
 
 # Crate roots (relative to the repository) that `use rust_fence`.
-USERS = ["fence_ops/fence_ops.rs"]
+USERS = ["fence_ops/fence_ops.rs", "selftests/fence_holder/fence_holder.rs"]
 
 
 def main() -> None:

@@ -9,7 +9,7 @@
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::rcu;
-use rust_fence::{Fence, FenceOps, SignallingSection, Timeline};
+use rust_fence::{Fence, FenceOps, ProviderRegistration, SignallingSection, Timeline};
 
 module! {
     type: CompilesOk,
@@ -34,7 +34,13 @@ struct CompilesOk;
 
 impl kernel::Module for CompilesOk {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let timeline = Timeline::new(c"compiles_ok", c"compiles_ok", Provider)?;
+        let registration = ProviderRegistration::new(c"compiles_ok", |_| Ok(()))?;
+        let timeline = Timeline::new(
+            registration.provider(),
+            c"compiles_ok",
+            c"compiles_ok",
+            Provider,
+        )?;
         let driver_fence = timeline.issue(timeline.prealloc()?, ());
         let fence: ARef<Fence> = driver_fence.fence_ref();
         // A shared fence may be sent to another thread, the section guard may not.

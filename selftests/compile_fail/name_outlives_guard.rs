@@ -9,7 +9,7 @@
 
 use kernel::prelude::*;
 use kernel::sync::rcu;
-use rust_fence::{FenceOps, Timeline};
+use rust_fence::{FenceOps, ProviderRegistration, Timeline};
 
 module! {
     type: NameOutlivesGuard,
@@ -28,7 +28,13 @@ struct NameOutlivesGuard;
 
 impl kernel::Module for NameOutlivesGuard {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let timeline = Timeline::new(c"name_outlives_guard", c"name_outlives_guard", Provider)?;
+        let registration = ProviderRegistration::new(c"name_outlives_guard", |_| Ok(()))?;
+        let timeline = Timeline::new(
+            registration.provider(),
+            c"name_outlives_guard",
+            c"name_outlives_guard",
+            Provider,
+        )?;
         let driver_fence = timeline.issue(timeline.prealloc()?, ());
         let fence = driver_fence.fence_ref();
         driver_fence.signal();

@@ -9,7 +9,7 @@
 
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
-use rust_fence::{Fence, FenceOps, Timeline};
+use rust_fence::{Fence, FenceOps, ProviderRegistration, Timeline};
 
 module! {
     type: SignalThroughFence,
@@ -28,7 +28,13 @@ struct SignalThroughFence;
 
 impl kernel::Module for SignalThroughFence {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let timeline = Timeline::new(c"signal_through_fence", c"signal_through_fence", Provider)?;
+        let registration = ProviderRegistration::new(c"signal_through_fence", |_| Ok(()))?;
+        let timeline = Timeline::new(
+            registration.provider(),
+            c"signal_through_fence",
+            c"signal_through_fence",
+            Provider,
+        )?;
         let driver_fence = timeline.issue(timeline.prealloc()?, ());
         let fence: ARef<Fence> = driver_fence.fence_ref();
         fence.signal();

@@ -8,7 +8,7 @@
 //! Signals the same `DriverFence` twice.
 
 use kernel::prelude::*;
-use rust_fence::{FenceOps, Timeline};
+use rust_fence::{FenceOps, ProviderRegistration, Timeline};
 
 module! {
     type: SignalTwice,
@@ -27,7 +27,13 @@ struct SignalTwice;
 
 impl kernel::Module for SignalTwice {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let timeline = Timeline::new(c"signal_twice", c"signal_twice", Provider)?;
+        let registration = ProviderRegistration::new(c"signal_twice", |_| Ok(()))?;
+        let timeline = Timeline::new(
+            registration.provider(),
+            c"signal_twice",
+            c"signal_twice",
+            Provider,
+        )?;
         let driver_fence = timeline.issue(timeline.prealloc()?, ());
         driver_fence.signal();
         driver_fence.signal();

@@ -9,7 +9,7 @@
 //! Implements a `wait` fence op, which `FenceOps` does not offer.
 
 use kernel::prelude::*;
-use rust_fence::{Fence, FenceOps, Interruptible, Timeline};
+use rust_fence::{Fence, FenceOps, Interruptible, ProviderRegistration, Timeline};
 
 module! {
     type: WaitOpNotOffered,
@@ -32,7 +32,13 @@ struct WaitOpNotOffered;
 
 impl kernel::Module for WaitOpNotOffered {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let timeline = Timeline::new(c"wait_op_not_offered", c"wait_op_not_offered", Provider)?;
+        let registration = ProviderRegistration::new(c"wait_op_not_offered", |_| Ok(()))?;
+        let timeline = Timeline::new(
+            registration.provider(),
+            c"wait_op_not_offered",
+            c"wait_op_not_offered",
+            Provider,
+        )?;
         let driver_fence = timeline.issue(timeline.prealloc()?, ());
         driver_fence.signal();
         Ok(WaitOpNotOffered)

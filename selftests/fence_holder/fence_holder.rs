@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! fence_holder: an in-kernel holder of other modules' fences, for the selftests.
+//!
+//! It keeps `ARef<Fence>`s and callbacks on fences it is handed as sync_file fds, across the
+//! unload of the module that issued them, then waits for them and drops them: what a driver
+//! consuming fences does. Everything goes through rust_fence, with no `unsafe`.
+
+use kernel::ioctl::{_IOR, _IOW};
+use kernel::prelude::*;
+use kernel::sync::aref::ARef;
+use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::sync::{Arc, Mutex};
+use kernel::uaccess::{UserPtr, UserSlice};
+use rust_fence::{
+    DebugfsDir, DebugfsFile, Fence, FenceCallback, FileOps, Interruptible, Registration,
+};
+
+module! {
+    type: FenceHolderModule,
+    name: "fence_holder",
+    authors: ["rust-fence developers"],
+    description: "Test module holding fences and callbacks across their issuer's unload",
+    license: "GPL",
+}
+
+const FENCE_HOLDER_IOC_HOLD: u32 = _IOW::<i32>(b'H' as u32, 0);
+const FENCE_HOLDER_IOC_WAIT_DROP: u32 = _IOR::<[u8; 24]>(b'H' as u32, 1);
+
+/// How long to wait for each held fence, in jiffies (HZ is at least 100).
+const WAIT_JIFFIES: usize = 100;
+
+type Counter = Arc<Atomic<u32>>;
+
+/// A held fence and, if it was pending when handed over, the callback registered on it.
+struct Held {
+    fence: ARef<Fence>,
+    _callback: Option<Pin<KBox<FenceCallback<CountCallback>>>>,
+}
+
+/// Counts its run; runs in atomic context, so it only increments an atomic.
+struct CountCallback(Counter);
+
+impl rust_fence::FenceCallbackFn for CountCallback {
+    fn signalled(&self, _fence: &Fence) {
+        self.0.fetch_add(1, Relaxed);
+    }
+}
+
+#[pin_data]
+struct Holder {
+    #[pin]
+    held: Mutex<KVec<Held>>,
+    callbacks: Counter,
+}
+
+impl Holder {
+    fn hold(&self, arg: usize) -> Result<isize> {
+        let mut raw = [0u8; 4];
+        UserSlice::new(UserPtr::from_addr(arg), 4)
+            .reader()
+            .read_slice(&mut raw)?;
+        let fence = Fence::import_sync_file(i32::from_ne_bytes(raw))?;
+        let callback =
+            match fence.add_callback(CountCallback(self.callbacks.clone()), GFP_KERNEL)? {
+                Registration::Pending(callback) => Some(callback),
+                // Already signalled: count the callback handed back, it will not run.
+                Registration::Signalled(_) => {
+                    self.callbacks.fetch_add(1, Relaxed);
+                    None
+                }
+            };
+        self.held.lock().push(
+            Held {
+                fence,
+                _callback: callback,
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(0)
+    }
+
+    fn wait_drop(&self, arg: usize) -> Result<isize> {
+        let held = core::mem::take(&mut *self.held.lock());
+        let (mut signalled, mut errors, mut last_error) = (0u32, 0i32, 0i32);
+        for h in held.iter() {
+            if h.fence
+                .wait_timeout(Interruptible::No, WAIT_JIFFIES)
+                .is_ok()
+            {
+                signalled += 1;
+            }
+            if let Err(e) = h.fence.error() {
+                errors += 1;
+                last_error = e.to_errno();
+            }
+        }
+        let count = held.len() as u32;
+        // Drops the references and removes the callbacks that did not run.
+        drop(held);
+        let mut report = [0u8; 24];
+        report[0..4].copy_from_slice(&count.to_ne_bytes());
+        report[4..8].copy_from_slice(&signalled.to_ne_bytes());
+        report[8..12].copy_from_slice(&self.callbacks.load(Relaxed).to_ne_bytes());
+        report[12..16].copy_from_slice(&errors.to_ne_bytes());
+        report[16..20].copy_from_slice(&last_error.to_ne_bytes());
+        self.callbacks.store(0, Relaxed);
+        UserSlice::new(UserPtr::from_addr(arg), report.len())
+            .writer()
+            .write_slice(&report)?;
+        Ok(0)
+    }
+}
+
+/// The `hold` file; all opens share the module's holder.
+struct HoldFile(Arc<Holder>);
+
+#[vtable]
+impl FileOps for HoldFile {
+    type Context = Holder;
+
+    fn open(holder: &Arc<Holder>) -> Result<Pin<KBox<Self>>> {
+        Ok(KBox::pin(HoldFile(holder.clone()), GFP_KERNEL)?)
+    }
+
+    fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            FENCE_HOLDER_IOC_HOLD => self.0.hold(arg),
+            FENCE_HOLDER_IOC_WAIT_DROP => self.0.wait_drop(arg),
+            _ => Err(ENOTTY),
+        }
+    }
+}
+
+struct FenceHolderModule {
+    _file: DebugfsFile<HoldFile>,
+    _dir: DebugfsDir,
+}
+
+impl kernel::Module for FenceHolderModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let callbacks = Arc::new(Atomic::new(0), GFP_KERNEL)?;
+        let holder = Arc::pin_init(
+            pin_init!(Holder {
+                held <- kernel::new_mutex!(KVec::new()),
+                callbacks,
+            }),
+            GFP_KERNEL,
+        )?;
+        let dir = DebugfsDir::new(c"fence_holder");
+        Ok(FenceHolderModule {
+            _file: DebugfsFile::new(&dir, c"hold", 0o600, holder),
+            _dir: dir,
+        })
+    }
+}
