@@ -30,6 +30,19 @@ build_prog() { # source, output
 	gcc "${cflags[@]}" -I "$(dirname "$1")" -o "$2" "$1"
 }
 build_prog "$TOP/selftests/c_consumer/c_consumer_test.c" "$out/c_consumer/c_consumer_test"
+build_prog "$TOP/selftests/sw_sync_abi/sw_sync_abi_test.c" "$out/sw_sync_abi/sw_sync_abi_test"
+cflags+=(-I "$TOP/selftests/sw_sync_abi")
+build_prog "$TOP/selftests/fence_ops/unload_test.c" "$out/fence_ops/unload_test"
+build_prog "$TOP/selftests/fence_ops/demo.c" "$out/fence_ops/demo"
+cflags+=(-I "$TOP/selftests/fence_ops")
+build_prog "$TOP/selftests/bench/bench.c" "$out/bench/bench"
+
+# The kernel's own sync selftests, run unchanged against fence_ops.
+sync="$kdir/tools/testing/selftests/sync"
+gcc "${cflags[@]}" -Wno-error -w -I "$sync" -o "$out/fence_ops/sync_test" \
+	"$sync"/sync_test.c "$sync"/sync.c "$sync"/sync_alloc.c "$sync"/sync_fence.c \
+	"$sync"/sync_merge.c "$sync"/sync_wait.c "$sync"/sync_stress_parallelism.c \
+	"$sync"/sync_stress_consumer.c "$sync"/sync_stress_merge.c
 
 # Test modules: the C driver built on the C API of rust_fence.
 make -s -C "$kdir" M="$TOP/selftests/c_consumer" LLVM="$LLVM_SUFFIX" \

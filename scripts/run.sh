@@ -12,8 +12,9 @@ bash "$TOP/scripts/setup.sh"
 KDIR=${KDIR:-$(bash "$TOP/scripts/build-kernel.sh")}
 make -s -C "$TOP" KDIR="$KDIR" modules
 
+bash "$TOP/scripts/build-selftests.sh" "$KDIR" "$OUT/selftests"
 OUT="$OUT" KDIR="$KDIR" LOAD=no \
 	MODULES="$TOP/rust_fence.ko $TOP/fence_ops.ko" \
-	ADD="$TOP/selftests/demo.sh" CMD="sh /add/demo.sh" \
+	ADD="$OUT/selftests" CMD="sh /add/selftests/demo.sh" \
 	bash "$TOP/scripts/vm.sh"
 msg "demo finished; the full kernel log is $OUT/console.log"

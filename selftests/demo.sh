@@ -1,24 +1,24 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# The `make run` scenario, narrated: load the library and the provider,
-# which issues and signals a fence, then unload the provider and show the
-# kernel log lines that prove each step.
+# The `make run` scenario: load the library and fence_ops, let a program
+# hold sync_file fds of fence_ops fences while fence_ops is unloaded
+# (fence_ops/demo.c), then show the kernel log lines of each step.
 
+here=$(dirname "$0")
 moddir=${RF_MODDIR:-/lib/modules-rf}
-step() { printf '\n### %s\n' "$*"; }
+export RF_MODDIR=$moddir
 run() { printf '$ %s\n' "$*"; "$@"; }
-klog() { dmesg | grep -E 'rust_fence|fence_ops' | sed 's/^/    kernel: /'; }
 
-step "1. Load the library: safe dma_fence abstractions (Rust crate + C API)"
+printf '\n### Load the library (Rust crate + C API) and the fence_ops provider\n'
 run insmod "$moddir/rust_fence.ko" || exit 1
-step "2. Load the provider: it issues a fence on its timeline and signals it"
 run insmod "$moddir/fence_ops.ko" || exit 1
-run grep -E '^(rust_fence|fence_ops) ' /proc/modules
-step "3. The library cannot unload while the provider uses its Rust API"
-run rmmod rust_fence && exit 1
-step "4. Unload the provider: its fences detached on signal, one RCU grace period suffices"
-run rmmod fence_ops || exit 1
-run rmmod rust_fence || exit 1
-step "Kernel log"
-klog
+run cat /sys/kernel/debug/rust_fence/providers
+
+"$here/fence_ops/demo" || exit 1
+
+printf '\n### What rust_fence counted, and the kernel log\n'
+run cat /sys/kernel/debug/rust_fence/providers
+dmesg | grep -E 'rust_fence|fence_ops' | grep -v 'Subtest\|# \|ok [0-9]' | sed 's/^/    kernel: /'
+run rmmod fence_ops
+run rmmod rust_fence

@@ -10,7 +10,10 @@ here=$(dirname "$0")
 export PATH="$PATH:$here"
 
 # Suites in the order they run; each leaves the modules unloaded.
-for suite in modules/load_unload.sh kunit/rust_fence_kunit.sh c_consumer/run.sh; do
+# sw_sync_abi/run.sh runs the ABI suite against the kernel's C sw_sync: the
+# reference that fence_ops/run.sh then holds fence_ops to.
+for suite in modules/load_unload.sh kunit/rust_fence_kunit.sh c_consumer/run.sh \
+	sw_sync_abi/run.sh fence_ops/run.sh bench/run.sh; do
 	echo "# suite: $suite"
 	sh "$here/$suite"
 	echo "# suite $suite exited with $?"

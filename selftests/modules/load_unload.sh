@@ -1,42 +1,38 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Load and unload both modules and check what the kernel log says: the
-# library loads, the provider issues and signals a fence that detaches from
-# its ops, the library cannot go while the provider uses it, and the
-# provider unloads after an RCU grace period.
+# Load and unload both modules and check what the kernel log and debugfs
+# say: the library loads and registers itself as a provider, fence_ops
+# registers and serves its sw_sync file, the library cannot go while
+# fence_ops uses it, and fence_ops runs the unload protocol.
 
 . "$(dirname "$0")/../ktap_helpers.sh"
 
 moddir=${RF_MODDIR:-/lib/modules-rf}
+providers=/sys/kernel/debug/rust_fence/providers
 
 # Kernel log lines since the last mark, to match one step's messages only.
 mark() { dmesg | wc -l >/tmp/rf-mark; }
 since_mark() { dmesg | tail -n +$(($(cat /tmp/rf-mark) + 1)); }
 log_has() { since_mark | grep -q -- "$1"; }
+check() { # description, command...
+	desc=$1
+	shift
+	if "$@"; then ktap_test_pass "$desc"; else ktap_test_fail "$desc"; fi
+}
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 
 mark
-if insmod "$moddir/rust_fence.ko" && log_has 'rust_fence: loaded'; then
-	ktap_test_pass "insmod rust_fence.ko loads the library"
-else
-	ktap_test_fail "insmod rust_fence.ko loads the library"
-fi
+check "insmod rust_fence.ko loads the library" \
+	sh -c "insmod $moddir/rust_fence.ko && dmesg | tail -n +$(($(cat /tmp/rf-mark) + 1)) | grep -q 'rust_fence: loaded'"
+check "the library lists itself in $providers" grep -q '^rust_fence ' $providers
 
 mark
-if insmod "$moddir/fence_ops.ko" && log_has 'fence_ops: issued fence [0-9]*:1 ("fence_ops" on "fence_ops-init")'; then
-	ktap_test_pass "insmod fence_ops.ko issues a fence with the provider's names"
-else
-	ktap_test_fail "insmod fence_ops.ko issues a fence with the provider's names"
-fi
-
-if log_has 'fence_ops: signalled fence [0-9]*:1: signaled=true status=Some(Ok(())) attached=false'; then
-	ktap_test_pass "the provider signals the fence and it detaches from the ops"
-else
-	ktap_test_fail "the provider signals the fence and it detaches from the ops"
-fi
+check "insmod fence_ops.ko serves /sys/kernel/debug/fence_ops/sw_sync" \
+	sh -c "insmod $moddir/fence_ops.ko && test -e /sys/kernel/debug/fence_ops/sw_sync"
+check "fence_ops is registered as a provider" grep -q '^fence_ops ' $providers
 
 if rmmod rust_fence 2>/tmp/rf-err; then
 	ktap_test_fail "rmmod rust_fence is refused while fence_ops uses it"
@@ -44,26 +40,18 @@ if rmmod rust_fence 2>/tmp/rf-err; then
 else
 	ktap_print_msg "rmmod said: $(cat /tmp/rf-err)"
 	# /proc/modules: "rust_fence <size> <refs> fence_ops, Live ..."
-	if grep -q '^rust_fence [0-9]* 1 fence_ops,' /proc/modules; then
-		ktap_test_pass "rmmod rust_fence is refused while fence_ops uses it"
-	else
-		ktap_test_fail "rmmod rust_fence is refused while fence_ops uses it"
-	fi
+	check "rmmod rust_fence is refused while fence_ops uses it" \
+		grep -q '^rust_fence [0-9]* 1 fence_ops,' /proc/modules
 fi
 
 mark
-if rmmod fence_ops && log_has 'fence_ops: unloaded after one RCU grace period' &&
-	! grep -q '^fence_ops ' /proc/modules; then
-	ktap_test_pass "rmmod fence_ops unloads the provider after a grace period"
-else
-	ktap_test_fail "rmmod fence_ops unloads the provider after a grace period"
-fi
+rmmod fence_ops
+check "rmmod fence_ops runs the unload protocol and unregisters" sh -c "
+	dmesg | tail -n +$(($(cat /tmp/rf-mark) + 1)) | grep -q 'fence_ops: unload protocol done in' &&
+	! grep -q '^fence_ops ' /proc/modules && ! grep -q '^fence_ops ' $providers"
 
 mark
-if rmmod rust_fence && log_has 'rust_fence: unloaded'; then
-	ktap_test_pass "rmmod rust_fence unloads the library"
-else
-	ktap_test_fail "rmmod rust_fence unloads the library"
-fi
+rmmod rust_fence
+check "rmmod rust_fence unloads the library" log_has 'rust_fence: unloaded'
 
 ktap_finished

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fence_ops unloads while fences it issued live on.
+ *
+ * Userspace keeps sync_file fds of fence_ops fences (signalled ones, and
+ * pending ones the module cancels at unload), unloads fence_ops, and then
+ * uses the fds: SYNC_IOC_FILE_INFO (status and the names the core reports
+ * after detach), poll, SYNC_IOC_MERGE with other fences,
+ * SYNC_IOC_SET_DEADLINE, close. Fences of a module-pinning timeline keep
+ * the module loaded instead. Each test loads fence_ops again at the end,
+ * so they also prove the module comes back clean.
+ *
+ * Needs rust_fence.ko and fence_ops.ko loaded, fence_ops.ko in $RF_MODDIR,
+ * and the kernel's C sw_sync for the merges with foreign fences.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "sync_file_util.h"
+#include "sw_sync_abi.h"
+#include "fence_ops_uapi.h"
+#include "fence_ops_module.h"
+#include "../fence_holder/fence_holder_uapi.h"
+
+static int timeline_open(const char *path)
+{
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static int fence_create(int tl, __u32 value)
+{
+	struct sw_sync_create_fence_data data = { .value = value };
+
+	if (ioctl(tl, SW_SYNC_IOC_CREATE_FENCE, &data))
+		return -errno;
+	return data.fence;
+}
+
+static int timeline_inc(int tl, __u32 by)
+{
+	return ioctl(tl, SW_SYNC_IOC_INC, &by) ? -errno : 0;
+}
+
+static int set_flags(int tl, __u32 flags)
+{
+	return ioctl(tl, FENCE_OPS_IOC_SET_FLAGS, &flags) ? -errno : 0;
+}
+
+FIXTURE(unload) {
+	int tl;
+};
+
+FIXTURE_SETUP(unload)
+{
+	if (!fence_ops_loaded())
+		ASSERT_EQ(0, fence_ops_load());
+	self->tl = timeline_open(FENCE_OPS_SW_SYNC_PATH);
+	ASSERT_LE(0, self->tl) TH_LOG("open: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(unload)
+{
+	if (self->tl >= 0)
+		close(self->tl);
+	if (!fence_ops_loaded())
+		EXPECT_EQ(0, fence_ops_load());
+}
+
+/* Signalled fences and fences cancelled by close, used after the unload. */
+TEST_F(unload, fds_answer_after_unload)
+{
+	struct sync_fence_info fi;
+	int f1, f2, f3, c_tl, c_fence, merged;
+
+	f1 = fence_create(self->tl, 1);
+	f2 = fence_create(self->tl, 2);
+	f3 = fence_create(self->tl, 3);
+	ASSERT_LE(0, f1);
+	ASSERT_LE(0, f2);
+	ASSERT_LE(0, f3);
+	ASSERT_EQ(0, sync_set_deadline(f3, 123456789));
+	ASSERT_EQ(0, timeline_inc(self->tl, 2));
+	EXPECT_EQ(0, sync_fence_info_of(f3, &fi));
+	EXPECT_STREQ("fence_ops", fi.driver_name);
+	close(self->tl);
+	self->tl = -1;
+
+	/* No open timeline left: the module unloads although its fences live. */
+	ASSERT_EQ(0, fence_ops_unload());
+	ASSERT_FALSE(fence_ops_loaded());
+
+	EXPECT_EQ(1, sync_fence_info_of(f1, &fi));
+	EXPECT_STREQ("detached-driver", fi.driver_name);
+	EXPECT_STREQ("signaled-timeline", fi.obj_name);
+	EXPECT_TRUE(fi.timestamp_ns != 0);
+	EXPECT_EQ(1, sync_fence_info_of(f2, &fi));
+	/* Closing the timeline cancelled the pending point, as sw_sync does. */
+	EXPECT_EQ(-ENOENT, sync_fence_info_of(f3, &fi));
+	EXPECT_STREQ("detached-driver", fi.driver_name);
+	EXPECT_EQ(1, sync_file_wait(f1, 0));
+	EXPECT_EQ(1, sync_file_wait(f3, 0));
+	/* A deadline on a detached fence is accepted and goes nowhere. */
+	EXPECT_EQ(0, sync_set_deadline(f1, 1));
+
+	/* Merge with our own fences and with a pending fence of the C sw_sync. */
+	merged = sync_merge_fds("ours", f1, f2);
+	ASSERT_LE(0, merged);
+	EXPECT_EQ(1, sync_file_status(merged));
+	close(merged);
+
+	c_tl = timeline_open(SW_SYNC_DEFAULT_PATH);
+	ASSERT_LE(0, c_tl);
+	c_fence = fence_create(c_tl, 5);
+	ASSERT_LE(0, c_fence);
+	merged = sync_merge_fds("mixed", f2, c_fence);
+	ASSERT_LE(0, merged);
+	/* The merge keeps only unsignalled fences: the C one. */
+	EXPECT_EQ(1, sync_num_fences(merged));
+	EXPECT_EQ(0, sync_file_status(merged));
+	EXPECT_EQ(0, timeline_inc(c_tl, 5));
+	EXPECT_EQ(1, sync_file_wait(merged, 1000));
+	EXPECT_EQ(1, sync_file_status(merged));
+	close(merged);
+	close(c_fence);
+	close(c_tl);
+
+	close(f1);
+	close(f2);
+	close(f3);
+}
+
+/* Points kept after close are cancelled by the unload protocol with -ENODEV. */
+TEST_F(unload, unload_cancels_kept_points)
+{
+	struct sync_fence_info fi;
+	char info[4096] = "";
+	int f5, f6, fd;
+	ssize_t n;
+
+	ASSERT_EQ(0, set_flags(self->tl, FENCE_OPS_KEEP_ON_CLOSE));
+	f5 = fence_create(self->tl, 5);
+	f6 = fence_create(self->tl, 6);
+	ASSERT_LE(0, f5);
+	ASSERT_LE(0, f6);
+	close(self->tl);
+	self->tl = -1;
+
+	/* Still pending, and listed in info as a kept timeline. */
+	EXPECT_EQ(0, sync_file_status(f5));
+	fd = open(FENCE_OPS_INFO_PATH, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	n = read(fd, info, sizeof(info) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	EXPECT_NE(NULL, strstr(info, "kept after close: 2 pending")) TH_LOG("%s", info);
+	EXPECT_NE(NULL, strstr(info, "point 6")) TH_LOG("%s", info);
+
+	ASSERT_EQ(0, fence_ops_unload());
+	EXPECT_EQ(-ENODEV, sync_fence_info_of(f5, &fi));
+	EXPECT_STREQ("detached-driver", fi.driver_name);
+	EXPECT_EQ(-ENODEV, sync_fence_info_of(f6, &fi));
+	EXPECT_EQ(1, sync_file_wait(f6, 0));
+	close(f5);
+	close(f6);
+}
+
+/* Fences of a pinning timeline keep the module: EWOULDBLOCK, module intact. */
+TEST_F(unload, pinned_fences_keep_module)
+{
+	struct sync_fence_info fi;
+	int f1, f2;
+
+	ASSERT_EQ(0, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
+	f1 = fence_create(self->tl, 1);
+	ASSERT_LE(0, f1);
+	EXPECT_EQ(0, sync_fence_info_of(f1, &fi));
+	EXPECT_STREQ("fence_ops", fi.driver_name);
+	ASSERT_EQ(0, timeline_inc(self->tl, 1));
+	close(self->tl);
+	self->tl = -1;
+
+	/* Signalled, yet its ops (with release) still point into fence_ops. */
+	EXPECT_EQ(1, sync_fence_info_of(f1, &fi));
+	EXPECT_EQ(-EWOULDBLOCK, fence_ops_unload());
+	EXPECT_TRUE(fence_ops_loaded());
+
+	/* The module still works. */
+	self->tl = timeline_open(FENCE_OPS_SW_SYNC_PATH);
+	ASSERT_LE(0, self->tl);
+	f2 = fence_create(self->tl, 1);
+	ASSERT_LE(0, f2);
+	close(f2);
+	close(self->tl);
+	self->tl = -1;
+
+	/* Once the last fence is gone, the module unloads. */
+	close(f1);
+	EXPECT_EQ(0, fence_ops_unload());
+}
+
+TEST_F(unload, set_flags_errors)
+{
+	int f;
+
+	EXPECT_EQ(-EINVAL, set_flags(self->tl, 1U << 7));
+	EXPECT_EQ(-EFAULT, ioctl(self->tl, FENCE_OPS_IOC_SET_FLAGS, (void *)1) ? -errno : 0);
+	f = fence_create(self->tl, 1);
+	ASSERT_LE(0, f);
+	/* The table cannot change once the timeline issued a fence. */
+	EXPECT_EQ(-EBUSY, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
+	EXPECT_EQ(0, set_flags(self->tl, FENCE_OPS_KEEP_ON_CLOSE));
+	EXPECT_EQ(0, set_flags(self->tl, 0));
+	close(f);
+}
+
+/* An open timeline file keeps the module loaded: no unload under its feet. */
+TEST_F(unload, open_timeline_keeps_module)
+{
+	EXPECT_EQ(-EWOULDBLOCK, fence_ops_unload());
+	EXPECT_TRUE(fence_ops_loaded());
+}
+
+/*
+ * An in-kernel holder (fence_holder.ko) keeps references and callbacks on
+ * fence_ops fences across the unload, then waits for them and drops them.
+ */
+TEST_F(unload, in_kernel_holder_across_unload)
+{
+	struct fence_holder_report report = {};
+	int holder, f1, f2;
+
+	holder = open(FENCE_HOLDER_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, holder) TH_LOG("%s: %s (fence_holder.ko loaded?)", FENCE_HOLDER_PATH,
+				    strerror(errno));
+	ASSERT_EQ(0, set_flags(self->tl, FENCE_OPS_KEEP_ON_CLOSE));
+	f1 = fence_create(self->tl, 1);
+	f2 = fence_create(self->tl, 2);
+	ASSERT_LE(0, f1);
+	ASSERT_LE(0, f2);
+	ASSERT_EQ(0, timeline_inc(self->tl, 1));
+	ASSERT_EQ(0, ioctl(holder, FENCE_HOLDER_IOC_HOLD, &f1));
+	ASSERT_EQ(0, ioctl(holder, FENCE_HOLDER_IOC_HOLD, &f2));
+	/* Only the kernel holds them now. */
+	close(f1);
+	close(f2);
+	close(self->tl);
+	self->tl = -1;
+
+	ASSERT_EQ(0, fence_ops_unload());
+	ASSERT_EQ(0, ioctl(holder, FENCE_HOLDER_IOC_WAIT_DROP, &report));
+	EXPECT_EQ(2U, report.held);
+	EXPECT_EQ(2U, report.signalled);
+	/* f1 was signalled when handed over (handed back), f2's ran at unload. */
+	EXPECT_EQ(2U, report.callbacks);
+	EXPECT_EQ(1, report.errors);
+	EXPECT_EQ(-ENODEV, report.last_error);
+	close(holder);
+}
+
+TEST_HARNESS_MAIN
