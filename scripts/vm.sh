@@ -105,7 +105,7 @@ trap cleanup EXIT
 # panic=-1: a panic reboots at once, which -no-reboot turns into an exit.
 # No oops=panic: an oops should leave a log and a status to look at.
 timeout "$TIMEOUT" qemu-system-x86_64 \
-	-accel tcg -cpu max -m "$MEM" -smp "$SMP,sockets=$SMP,cores=1,threads=1" \
+	-accel tcg -cpu max,la57=off -m "$MEM" -smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 	-nodefaults -display none -no-reboot -monitor none \
 	-kernel "$bzimage" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=7 $APPEND" \
