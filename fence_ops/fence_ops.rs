@@ -24,7 +24,9 @@ use rust_fence::{
 
 mod sw_sync;
 
-use sw_sync::{deadline_of, Detach, PinModule, SwSync, SwTimeline, GET_DEADLINE_SIZE};
+use sw_sync::{
+    deadline_of, show_timeline, Detach, PinModule, SwSync, SwTimeline, GET_DEADLINE_SIZE,
+};
 
 module! {
     type: FenceOpsModule,
@@ -86,13 +88,6 @@ impl AnyTimeline {
             _ => Err(ENOTTY),
         }
     }
-
-    fn show(&self, m: &SeqFile, what: &str) {
-        match self {
-            Self::Detach(t) => t.show(m, what),
-            Self::Pinned(t) => t.show(m, what),
-        }
-    }
 }
 
 /// A reference to a live timeline, to find the one a fence belongs to.
@@ -113,6 +108,13 @@ impl TimelineRef {
         match self {
             Self::Detach(t) => deadline_of(t, fence),
             Self::Pinned(t) => deadline_of(t, fence),
+        }
+    }
+
+    fn show(&self, m: &SeqFile, what: &str) {
+        match self {
+            Self::Detach(t) => show_timeline(t, m, what),
+            Self::Pinned(t) => show_timeline(t, m, what),
         }
     }
 }
@@ -268,7 +270,7 @@ impl PinnedDrop for SwSyncFile {
     }
 }
 
-/// `info`: the timelines kept after close and the pending points, like `sync/info`.
+/// `info`: the provider's counts, then each timeline and its pending points, like `sync/info`.
 struct InfoFile;
 
 #[vtable]
@@ -284,14 +286,10 @@ impl FileOps for InfoFile {
             shared.provider.pending(),
             shared.provider.attached()
         );
-        kernel::seq_print!(
-            m,
-            "timelines: {} ({} kept after close)\n",
-            shared.timelines.lock().len(),
-            shared.kept.lock().len()
-        );
-        for timeline in shared.kept.lock().iter() {
-            timeline.show(m, ", kept after close");
+        let kept = shared.kept.lock();
+        for timeline in shared.timelines.lock().iter() {
+            let is_kept = kept.iter().any(|k| k.context() == timeline.context());
+            timeline.show(m, if is_kept { "kept after close" } else { "open" });
         }
         Ok(())
     }

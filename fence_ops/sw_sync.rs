@@ -236,30 +236,30 @@ impl<P: Pinning> SwTimeline<P> {
     pub(crate) fn timeline(&self) -> Timeline<SwSync<P>> {
         self.timeline.clone()
     }
+}
 
-    /// Writes the timeline and its pending points, like `sync/info`.
-    pub(crate) fn show(&self, m: &SeqFile, what: &str) {
-        let data = self.timeline.data();
-        let points = data.points.lock();
-        seq_print!(
-            m,
-            "{:?} context {} value {} {}{}: {} pending\n",
-            self.timeline.timeline_name(),
-            self.timeline.context(),
-            data.value.load(Relaxed),
-            if P::PINS_MODULE {
-                "pinned"
-            } else {
-                "detachable"
-            },
-            what,
-            points.iter().count()
-        );
-        for (value, point) in points.iter() {
-            match decode_deadline(point.handle.issuer_word().load(Relaxed)) {
-                Some(d) => seq_print!(m, "  point {} deadline {} ns\n", value, d),
-                None => seq_print!(m, "  point {}\n", value),
-            }
+/// Writes a timeline and its pending points, like `sync/info`.
+pub(crate) fn show_timeline<P: Pinning>(timeline: &Timeline<SwSync<P>>, m: &SeqFile, what: &str) {
+    let data = timeline.data();
+    let points = data.points.lock();
+    seq_print!(
+        m,
+        "{:?} context {} value {} {}, {}: {} pending\n",
+        timeline.timeline_name(),
+        timeline.context(),
+        data.value.load(Relaxed),
+        if P::PINS_MODULE {
+            "pinned"
+        } else {
+            "detachable"
+        },
+        what,
+        points.iter().count()
+    );
+    for (value, point) in points.iter() {
+        match decode_deadline(point.handle.issuer_word().load(Relaxed)) {
+            Some(d) => seq_print!(m, "  point {} deadline {} ns\n", value, d),
+            None => seq_print!(m, "  point {}\n", value),
         }
     }
 }

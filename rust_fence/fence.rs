@@ -209,6 +209,40 @@ impl Fence {
         wait_result(ret)
     }
 
+    /// Waits at most `timeout` jiffies until one of `fences` signals; returns its index and the
+    /// jiffies left. An empty slice is `EINVAL`, like a timeout of zero with none signalled is
+    /// [`WaitError::TimedOut`].
+    pub fn wait_any(
+        fences: &[&Fence],
+        intr: Interruptible,
+        timeout: Jiffies,
+    ) -> core::result::Result<(usize, Jiffies), WaitError> {
+        if fences.is_empty() {
+            return Err(WaitError::Other(EINVAL));
+        }
+        let count = u32::try_from(fences.len()).map_err(|_| WaitError::Other(EINVAL))?;
+        let mut raw =
+            KVec::with_capacity(fences.len(), GFP_KERNEL).map_err(|_| WaitError::Other(ENOMEM))?;
+        for f in fences {
+            raw.push(f.as_raw(), GFP_KERNEL)
+                .map_err(|_| WaitError::Other(ENOMEM))?;
+        }
+        let timeout = timeout.min(MAX_SCHEDULE_TIMEOUT as Jiffies);
+        let mut idx = 0u32;
+        // SAFETY: `raw` holds `count` valid fences, borrowed for the duration of the call, and
+        // `idx` is a valid place for the index.
+        let ret = unsafe {
+            bindings::dma_fence_wait_any_timeout(
+                raw.as_mut_ptr(),
+                count,
+                intr == Interruptible::Yes,
+                timeout as c_long,
+                &mut idx,
+            )
+        };
+        wait_result(ret).map(|left| (idx as usize, left))
+    }
+
     /// Tells the issuer that the fence should signal by `deadline_ns` (`CLOCK_MONOTONIC`).
     pub fn set_deadline(&self, deadline_ns: i64) {
         // SAFETY: The fence is valid; `dma_fence_set_deadline` reads `ops` under RCU and checks

@@ -433,4 +433,27 @@ mod tests {
         assert_eq!(provider.pending(), pending);
         Ok(())
     }
+
+    #[test]
+    fn wait_any() -> Result {
+        let tl = timeline()?;
+        let a = tl.issue(tl.prealloc()?, ());
+        let b = tl.issue(tl.prealloc()?, ());
+        let (fa, fb) = (a.fence_ref(), b.fence_ref());
+        assert_eq!(
+            Fence::wait_any(&[&fa, &fb], Interruptible::No, 1),
+            Err(WaitError::TimedOut)
+        );
+        b.signal();
+        assert_eq!(
+            Fence::wait_any(&[&fa, &fb], Interruptible::No, 10).map(|(i, _)| i),
+            Ok(1)
+        );
+        assert_eq!(
+            Fence::wait_any(&[], Interruptible::No, 10),
+            Err(WaitError::Other(EINVAL))
+        );
+        a.signal();
+        Ok(())
+    }
 }

@@ -218,6 +218,26 @@ TEST_F(unload, set_flags_errors)
 	close(f);
 }
 
+/* info lists the open timeline, its pending points and their deadlines. */
+TEST_F(unload, info_lists_points)
+{
+	char info[4096] = "";
+	int f, fd;
+	ssize_t n;
+
+	f = fence_create(self->tl, 7);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(0, sync_set_deadline(f, 987654321));
+	fd = open(FENCE_OPS_INFO_PATH, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	n = read(fd, info, sizeof(info) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	EXPECT_NE(NULL, strstr(info, "detachable, open: 1 pending")) TH_LOG("%s", info);
+	EXPECT_NE(NULL, strstr(info, "point 7 deadline 987654321 ns")) TH_LOG("%s", info);
+	close(f);
+}
+
 /* An open timeline file keeps the module loaded: no unload under its feet. */
 TEST_F(unload, open_timeline_keeps_module)
 {
