@@ -14,7 +14,11 @@
 //!   [`rcu::Guard`](kernel::sync::rcu::Guard).
 //! - [`Timeline`]: a fence context owning its names and the issuer's data.
 //! - [`DriverFence`]: the issuer-only handle, consumed by signalling.
-//! - [`FenceOps`]: the issuer's operations, turned into a detachable `dma_fence_ops` table.
+//! - [`FenceOps`]: the issuer's operations, turned into a `dma_fence_ops` table that detaches
+//!   on signal, or, if the type says so, pins the implementing module.
+//! - [`ProviderRegistration`]: a module's registration, which runs the unload protocol.
+//! - [`FenceCallback`], [`SignallingSection`], [`SyncFileFd`], [`DebugfsFile`]: callbacks,
+//!   lockdep signalling annotations, sync_file fds, debugfs files with ioctls.
 //!
 //! This module is also a symbol provider: other Rust modules use this crate through
 //! `--extern rust_fence` (see `Kbuild`), and the symbols they use are exported.

@@ -107,6 +107,8 @@ pub(crate) struct SwSync<P: Pinning> {
 #[vtable]
 impl<P: Pinning> FenceOps for SwSync<P> {
     const PINS_MODULE: bool = P::PINS_MODULE;
+    // sw_sync's points are 32-bit and wrap: merges must order them like sw_sync does.
+    const SEQNO_64: bool = false;
 
     fn signaled(timeline: &Self, fence: &Fence) -> bool {
         reached(fence.seqno() as u32, timeline.value.load(Relaxed))

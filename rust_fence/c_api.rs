@@ -2,7 +2,7 @@
 
 //! The C API of rust_fence, for C drivers: `rust_fence/include/rust_fence.h`.
 //!
-//! C header: [`rust_fence/include/rust_fence.h`](../include/rust_fence.h)
+//! C header: `rust_fence/include/rust_fence.h` (in this repository)
 //!
 //! Each function is a thin shell over the safe types: a C timeline is a [`Timeline`] whose ops
 //! table lives in this module, plus the [`DriverFence`] handles of its pending fences, looked up

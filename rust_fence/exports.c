@@ -5,8 +5,8 @@
  * The C API for C drivers (include/rust_fence.h) is implemented in Rust
  * (c_api.rs) and exported here against its header prototypes.
  *
- * The Rust symbols of the rust_fence crate that other Rust modules
- * (fence_ops and the test modules) really use are exported from a list
+ * The Rust symbols of the rust_fence crate that the Rust modules built
+ * with it (rust_fence_users in Kbuild) really use are exported from a list
  * Kbuild generates with nm from the objects of those modules, as the
  * kernel does for nova-core, until Kbuild supports cross-module Rust
  * natively.

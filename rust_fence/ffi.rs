@@ -36,4 +36,10 @@ unsafe extern "C" {
         fence: *mut bindings::dma_fence,
     ) -> *mut c_void;
     pub(crate) fn rust_fence_helper_current_comm(buf: *mut c_char);
+    pub(crate) fn rust_fence_helper_begin_signalling() -> bool;
+    pub(crate) fn rust_fence_helper_end_signalling(cookie: bool);
+    // Take a `struct module *`, as `void *`: rustc deems the binding of `struct module`
+    // not FFI-safe.
+    pub(crate) fn rust_fence_helper_module_get(module: *mut c_void);
+    pub(crate) fn rust_fence_helper_module_put(module: *mut c_void);
 }

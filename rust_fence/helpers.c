@@ -13,6 +13,7 @@
 #include <linux/dma-fence.h>
 #include <linux/export.h>
 #include <linux/fcntl.h>
+#include <linux/module.h>
 #include <linux/file.h>
 #include <linux/sched.h>
 #include <linux/sync_file.h>
@@ -132,6 +133,35 @@ void rust_fence_helper_current_comm(char buf[TASK_COMM_LEN])
 	strscpy_pad(buf, current->comm, TASK_COMM_LEN);
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_current_comm);
+
+/*
+ * dma_fence_begin/end_signalling() and __module_get()/module_put() are
+ * static inline without CONFIG_LOCKDEP and CONFIG_MODULE_UNLOAD: wrap them
+ * so that rust_fence builds against any configuration.
+ */
+bool rust_fence_helper_begin_signalling(void)
+{
+	return dma_fence_begin_signalling();
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_begin_signalling);
+
+void rust_fence_helper_end_signalling(bool cookie)
+{
+	dma_fence_end_signalling(cookie);
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_end_signalling);
+
+void rust_fence_helper_module_get(struct module *module)
+{
+	__module_get(module);
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_module_get);
+
+void rust_fence_helper_module_put(struct module *module)
+{
+	module_put(module);
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_module_put);
 
 /* Returns a reference to the fence behind sync_file @fd, or NULL. */
 struct dma_fence *rust_fence_helper_sync_file_get_fence(int fd)

@@ -12,6 +12,7 @@
 
 struct dma_fence;
 struct file;
+struct module;
 
 struct dma_fence *rust_fence_helper_get(struct dma_fence *fence);
 void rust_fence_helper_put(struct dma_fence *fence);
@@ -24,6 +25,10 @@ bool rust_fence_helper_has_ops(struct dma_fence *fence);
 int rust_fence_helper_sync_file_fd(struct dma_fence *fence, unsigned int flags);
 struct file *rust_fence_helper_sync_file_create(struct dma_fence *fence);
 void rust_fence_helper_current_comm(char buf[TASK_COMM_LEN]);
+bool rust_fence_helper_begin_signalling(void);
+void rust_fence_helper_end_signalling(bool cookie);
+void rust_fence_helper_module_get(struct module *module);
+void rust_fence_helper_module_put(struct module *module);
 struct dma_fence *rust_fence_helper_sync_file_get_fence(int fd);
 
 #endif /* _RUST_FENCE_HELPERS_H */

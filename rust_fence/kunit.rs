@@ -215,30 +215,49 @@ mod tests {
     }
 
     #[test]
-    fn seqno64_across_u32_wrap() -> Result {
-        let tl = Timeline::with_first_seqno(
-            &crate::library_provider()?,
-            c"rust_fence_test",
-            c"wrap",
-            TestOps {
-                deadline: Atomic::new(0),
-                done: Atomic::new(false),
-            },
-            u64::from(u32::MAX),
-        )?;
-        let a = tl.issue(tl.prealloc()?, ());
-        let b = tl.issue(tl.prealloc()?, ());
-        assert_eq!(a.fence().seqno(), u64::from(u32::MAX));
-        assert_eq!(b.fence().seqno(), u64::from(u32::MAX) + 1);
-        // As 32-bit numbers b (0) would be before a (0xffffffff); as 64-bit it is after.
+    fn seqno64_ordering() -> Result {
+        let tl = timeline()?;
+        // 2^31 + 1 apart: modulo 2^32, b would come *before* a.
+        let a = tl.issue_at(tl.prealloc()?, 1, ());
+        let b = tl.issue_at(tl.prealloc()?, (1 << 31) + 2, ());
         assert_eq!(b.fence().is_later(a.fence()), Ok(true));
         assert_eq!(a.fence().is_later(b.fence()), Ok(false));
+        // Automatic numbers continue after the largest given.
+        let c = tl.issue(tl.prealloc()?, ());
+        assert_eq!(c.fence().seqno(), (1 << 31) + 3);
         let other = timeline()?;
-        let c = other.issue(other.prealloc()?, ());
-        assert_eq!(c.fence().is_later(a.fence()), Err(EINVAL));
+        let d = other.issue(other.prealloc()?, ());
+        assert_eq!(d.fence().is_later(a.fence()), Err(EINVAL));
         a.signal();
         b.signal();
         c.signal();
+        d.signal();
+        Ok(())
+    }
+
+    /// Test issuer with a 32-bit counter, like sw_sync.
+    struct Seqno32Ops;
+
+    #[vtable]
+    impl FenceOps for Seqno32Ops {
+        const SEQNO_64: bool = false;
+    }
+
+    #[test]
+    fn seqno32_wraps() -> Result {
+        let tl = Timeline::new(
+            &crate::library_provider()?,
+            c"rust_fence_test",
+            c"seqno32",
+            Seqno32Ops,
+        )?;
+        let a = tl.issue_at(tl.prealloc()?, u64::from(u32::MAX), ());
+        let b = tl.issue_at(tl.prealloc()?, 1, ());
+        // Modulo 2^32, 1 comes after 0xffffffff.
+        assert_eq!(b.fence().is_later(a.fence()), Ok(true));
+        assert_eq!(a.fence().is_later(b.fence()), Ok(false));
+        a.signal();
+        b.signal();
         Ok(())
     }
 

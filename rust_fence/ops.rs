@@ -31,13 +31,20 @@ use crate::timeline::{Timeline, TimelineInner};
 /// `Self` is the issuer's per-timeline data, shared by all fences of a
 /// [`Timeline`](crate::Timeline). Every operation may run in atomic context (with the fence
 /// lock held and interrupts off), so implementations must not sleep or allocate with
-/// `GFP_KERNEL`. They are only called while the fence is not signalled yet, or within the
+/// `GFP_KERNEL`. `enable_signaling` and `signaled` may run with the fence lock held: calling
+/// back into the fence there (its status, a wait, adding a callback) deadlocks. They are only called while the fence is not signalled yet, or within the
 /// RCU grace period that follows its signal; the timeline data stays valid for that long.
 #[vtable]
 pub trait FenceOps: Send + Sync + Sized + 'static {
     /// Whether fences of this type keep pointing to the ops (and keep the module implementing
     /// them loaded) after they signal, until their last reference is gone.
     const PINS_MODULE: bool = false;
+
+    /// Whether sequence numbers compare as 64-bit values (`dma_fence_init64()`, the default)
+    /// or, for issuers with 32-bit counters that wrap (like sw_sync), modulo 2^32
+    /// (`dma_fence_init()`). The core uses the comparison to order fences of one context, for
+    /// instance when a sync_file merge keeps the later of two.
+    const SEQNO_64: bool = true;
 
     /// The fence is about to be waited on: start whatever makes it signal by itself (an
     /// interrupt, a timer). Returns `false` if the fence already completed.
@@ -165,6 +172,10 @@ impl<T: FenceOps> OpsTable<T> {
         // safe: the core calls `release` inside `rcu_read_lock()`, and unloading waits for a
         // grace period (`free_module()`) before it frees the module's memory.
         // SAFETY: Fences of pinning tables own one module reference (taken in `issue_at`).
-        unsafe { bindings::module_put(this_module::<T::OwnerModule>().as_ptr()) };
+        unsafe {
+            crate::ffi::rust_fence_helper_module_put(
+                this_module::<T::OwnerModule>().as_ptr().cast(),
+            )
+        };
     }
 }

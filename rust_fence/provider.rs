@@ -47,6 +47,8 @@ pub(crate) struct Stats {
     pub(crate) attached: Atomic<u64>,
     /// Fences cancelled by the unload protocol.
     pub(crate) cancelled_at_unload: Atomic<u64>,
+    /// Timelines not freed yet.
+    pub(crate) timelines: Atomic<u64>,
 }
 
 /// The shared state of a provider.
@@ -111,16 +113,23 @@ impl ProviderInner {
         cancelled
     }
 
-    fn show(&self, m: &SeqFile) {
-        let issued = self.stats.issued.load(Relaxed);
+    /// Issued and not completed; `completed` is read first, so a fence issued and completed
+    /// between the two reads cannot make it negative.
+    fn pending(&self) -> u64 {
         let completed = self.stats.completed.load(Relaxed);
+        self.stats.issued.load(Relaxed).saturating_sub(completed)
+    }
+
+    fn show(&self, m: &SeqFile) {
+        let completed = self.stats.completed.load(Relaxed);
+        let issued = self.stats.issued.load(Relaxed);
         seq_print!(
             m,
             "{:<16} {:>10} {:>10} {:>10} {:>10}\n",
             self.name.to_str().unwrap_or("?"),
             issued,
             completed,
-            issued - completed,
+            issued.saturating_sub(completed),
             self.stats.attached.load(Relaxed)
         );
     }
@@ -138,7 +147,7 @@ impl Provider {
 
     /// Returns the number of fences issued and not completed by their handle yet.
     pub fn pending(&self) -> u64 {
-        self.0.stats.issued.load(Relaxed) - self.0.stats.completed.load(Relaxed)
+        self.0.pending()
     }
 
     /// Returns the number of fences still pointing to the provider's ops tables.
@@ -210,6 +219,7 @@ fn register(name: &CStr) -> Result<Arc<ProviderInner>> {
                 completed: Atomic::new(0),
                 attached: Atomic::new(0),
                 cancelled_at_unload: Atomic::new(0),
+                timelines: Atomic::new(0),
             },
             pending <- kernel::new_spinlock_irq!(RBTree::new(), "rust_fence_provider"),
         }),
@@ -232,6 +242,15 @@ fn unload(provider: &Provider) {
     rcu::rcu_barrier();
     let elapsed = start.elapsed();
     PROVIDERS.lock().retain(|p| !core::ptr::eq(&**p, &**inner));
+    let timelines = inner.stats.timelines.load(Relaxed);
+    if timelines != 0 {
+        // Their data will be freed by RCU callbacks whose code may be gone by then.
+        pr_err!(
+            "{}: {} timelines still alive after the unload protocol: drop them before the registration\n",
+            inner.name.to_str().unwrap_or("?"),
+            timelines
+        );
+    }
     pr_info!(
         "{}: unload protocol done in {} us (cancel {} us, synchronize_rcu {} us, rcu_barrier {} us): {} issued, {} cancelled at unload, {} still attached\n",
         inner.name.to_str().unwrap_or("?"),

@@ -9,7 +9,6 @@
 //! With lockdep, the kernel reports violations. The state is per task, so the guard is neither
 //! `Send` nor `Sync`: it cannot end the section on another thread.
 
-use kernel::bindings;
 use kernel::types::NotThreadSafe;
 
 /// A fence signalling critical section, ended when dropped.
@@ -28,7 +27,7 @@ impl SignallingSection {
     #[must_use = "the section ends when the guard is dropped"]
     pub fn begin() -> Self {
         // SAFETY: No preconditions; the cookie is handed back in `drop`.
-        let cookie = unsafe { bindings::dma_fence_begin_signalling() };
+        let cookie = unsafe { crate::ffi::rust_fence_helper_begin_signalling() };
         // INVARIANT: The section was begun above, on this task.
         Self {
             cookie,
@@ -40,6 +39,6 @@ impl SignallingSection {
 impl Drop for SignallingSection {
     fn drop(&mut self) {
         // SAFETY: By the type invariants the cookie is from this task's open section.
-        unsafe { bindings::dma_fence_end_signalling(self.cookie) };
+        unsafe { crate::ffi::rust_fence_helper_end_signalling(self.cookie) };
     }
 }

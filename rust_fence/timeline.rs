@@ -5,7 +5,8 @@
 //! C header: [`include/linux/dma-fence.h`](srctree/include/linux/dma-fence.h)
 //!
 //! A [`Timeline`] owns one fence context, its names and the issuer's data, and issues fences
-//! with 64-bit sequence numbers (`dma_fence_init64()`) and the inline fence lock. Issuing is
+//! with 64-bit sequence numbers (`dma_fence_init64()`, or 32-bit ones if the issuer's
+//! [`FenceOps::SEQNO_64`] says so) and the inline fence lock. Issuing is
 //! split in two so that the step inside a submission path cannot fail: [`Timeline::prealloc`]
 //! allocates (and may fail), [`Timeline::issue`] only initialises.
 
@@ -100,7 +101,10 @@ impl<T: FenceOps> TimelineInner<T> {
         // `Timeline::new`, whose last reference is gone.
         let inner = unsafe { kernel::container_of!(Opaque::cast_from(head), Self, rcu) };
         // SAFETY: See above; nobody else can reach the allocation any more.
-        drop(unsafe { KBox::from_raw(inner.cast_mut()) });
+        let inner = unsafe { KBox::from_raw(inner.cast_mut()) };
+        let provider = inner.provider.clone();
+        drop(inner);
+        provider.0.stats.timelines.fetch_sub(1, Relaxed);
     }
 }
 
@@ -168,6 +172,7 @@ impl<T: FenceOps> Timeline<T> {
             }? Error),
             GFP_KERNEL,
         )?;
+        inner.provider.0.stats.timelines.fetch_add(1, Relaxed);
         // SAFETY: The timeline is never moved out of its allocation: it is only reached through
         // the pointer until `free_rcu` drops it in place.
         let inner = KBox::into_raw(unsafe { Pin::into_inner_unchecked(inner) });
@@ -211,8 +216,11 @@ impl<T: FenceOps> Timeline<T> {
     /// Returns the issuer word of `fence` if this timeline issued it; see
     /// [`DriverFence::issuer_word`].
     ///
-    /// Fence contexts are unique, so a fence of this context is one of ours even after it
-    /// signalled and detached; its memory lives as long as the caller's reference.
+    /// A fence context belongs to the one issuer that allocated it with
+    /// `dma_fence_context_alloc()`, so a fence of this context is one of ours even after it
+    /// signalled and detached (and its ops pointer is gone); its memory lives as long as the
+    /// caller's reference. A driver that initialised a fence with somebody else's context
+    /// would break that rule of the dma_fence API, and this lookup with it.
     pub fn issuer_word<'a>(&self, fence: &'a Fence) -> Option<&'a Atomic<u64>> {
         if fence.context() != self.context() {
             return None;
@@ -238,8 +246,9 @@ impl<T: FenceOps> Timeline<T> {
 
     /// Issues a fence with the given sequence number in `slot`; cannot fail.
     ///
-    /// Sequence numbers compare as 64-bit values (`DMA_FENCE_FLAG_SEQNO64_BIT`); later
-    /// automatic numbers continue after the largest one given here.
+    /// Sequence numbers compare as 64-bit values (`DMA_FENCE_FLAG_SEQNO64_BIT`) unless
+    /// [`FenceOps::SEQNO_64`] is false; later automatic numbers continue after the largest one
+    /// given here.
     pub fn issue_at<D>(&self, slot: FenceSlot, seqno: u64, data: D) -> DriverFence<T, D> {
         let next = seqno.saturating_add(1);
         let mut cur = self.inner().next_seqno.load(Relaxed);
@@ -252,12 +261,17 @@ impl<T: FenceOps> Timeline<T> {
 
         let FenceSlot { alloc, node } = slot;
         let alloc = KBox::into_raw(alloc).cast::<FenceAlloc>();
+        let init = if T::SEQNO_64 {
+            bindings::dma_fence_init64
+        } else {
+            bindings::dma_fence_init
+        };
         // SAFETY: `alloc` is a zeroed, exclusively owned `FenceAlloc` allocation. The ops table
         // is a `'static` constant, a NULL lock selects the inline lock, and the timeline
-        // pointer is written before `dma_fence_init64` publishes anything.
+        // pointer is written before `init` publishes anything.
         unsafe {
             ptr::addr_of_mut!((*alloc).timeline).write(self.inner.as_ptr().cast::<c_void>());
-            bindings::dma_fence_init64(
+            init(
                 Opaque::cast_into(ptr::addr_of!((*alloc).base)),
                 &OpsTable::<T>::OPS,
                 ptr::null_mut(),
@@ -265,13 +279,15 @@ impl<T: FenceOps> Timeline<T> {
                 seqno,
             );
         }
-        // SAFETY: `dma_fence_init64` set the reference count to one; we take that reference.
+        // SAFETY: `init` set the reference count to one; we take that reference.
         let fence = unsafe { Fence::from_raw_owned(NonNull::new_unchecked(alloc.cast())) };
         if T::PINS_MODULE {
             // The fence points to our ops until its release: it holds the module implementing
             // them and this timeline, both dropped by `OpsTable::release`.
             // SAFETY: The module is live: its code is issuing this fence.
-            unsafe { bindings::__module_get(this_module::<T::OwnerModule>().as_ptr()) };
+            unsafe {
+                ffi::rust_fence_helper_module_get(this_module::<T::OwnerModule>().as_ptr().cast())
+            };
             self.inner().refcount.inc();
         }
         self.provider().0.track(fence.as_raw(), node);
@@ -352,7 +368,6 @@ pub struct FenceSlot {
 /// waiter blocked forever. The driver data `D` is not reachable from the ops callbacks; it is
 /// handed back (or dropped) when the fence signals.
 pub struct DriverFence<T: FenceOps, D = ()> {
-    // Field order matters: the timeline reference is dropped after the fence was signalled.
     fence: ARef<Fence>,
     timeline: Timeline<T>,
     data: D,

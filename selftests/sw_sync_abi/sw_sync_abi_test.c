@@ -858,6 +858,35 @@ TEST_F(timeline, close_wakes_poller)
 	close(f);
 }
 
+/*
+ * A merge keeps the later of two points of one timeline, and "later" is
+ * modulo 2^32 as for sw_sync's own comparisons: across the wrap, point 1
+ * comes after 0xffffffff.
+ */
+TEST_F(timeline, merge_across_wrap)
+{
+	int a, b, merged;
+
+	ASSERT_EQ(0, sw_inc(self->tl, 0x7fffffff));
+	ASSERT_EQ(0, sw_inc(self->tl, 0x7fffffff));
+	a = sw_fence_create(self->tl, 0xffffffff);
+	b = sw_fence_create(self->tl, 1);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	merged = sync_merge_fds("wrap", a, b);
+	ASSERT_LE(0, merged);
+	EXPECT_EQ(1, sync_num_fences(merged));
+	ASSERT_EQ(0, sw_inc(self->tl, 1));
+	EXPECT_EQ(1, sync_file_status(a));
+	/* The merge kept point 1, which is still pending. */
+	EXPECT_EQ(0, sync_file_status(merged));
+	ASSERT_EQ(0, sw_inc(self->tl, 2));
+	EXPECT_EQ(1, sync_file_status(merged));
+	close(merged);
+	close(a);
+	close(b);
+}
+
 TEST_F(timeline, wrap_32bit)
 {
 	int a, b, c, d, e;
