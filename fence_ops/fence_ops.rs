@@ -41,7 +41,9 @@ const FENCE_OPS_IOC_SET_FLAGS: u32 = _IOW::<u32>(b'F' as u32, 0);
 /// Use the module-pinning ops table; only before the timeline's first fence (else `EBUSY`).
 const FENCE_OPS_PIN_MODULE: u32 = 1 << 0;
 /// On close, keep the timeline and its pending points until the module unloads, which
-/// cancels them with `-ENODEV`, instead of signalling them with `-ENOENT`.
+/// cancels them with `-ENODEV`, instead of signalling them with `-ENOENT`. Not with
+/// `FENCE_OPS_PIN_MODULE` (`EINVAL`): a kept pending fence of a pinning table would hold the
+/// module forever, since only the unload would cancel it.
 const FENCE_OPS_KEEP_ON_CLOSE: u32 = 1 << 1;
 const FENCE_OPS_FLAGS: u32 = FENCE_OPS_PIN_MODULE | FENCE_OPS_KEEP_ON_CLOSE;
 
@@ -182,7 +184,7 @@ impl SwSyncFile {
             .reader()
             .read_slice(&mut raw)?;
         let flags = u32::from_ne_bytes(raw);
-        if flags & !FENCE_OPS_FLAGS != 0 {
+        if flags & !FENCE_OPS_FLAGS != 0 || flags == FENCE_OPS_FLAGS {
             return Err(EINVAL);
         }
         let mut state = self.state.lock();

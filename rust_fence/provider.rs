@@ -27,7 +27,7 @@ use kernel::seq_print;
 use kernel::str::CString;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{rcu, Arc, SpinLockIrq};
-use kernel::time::{Instant, Monotonic};
+use kernel::time::{Delta, Instant, Monotonic};
 
 use crate::ffi;
 
@@ -182,7 +182,9 @@ impl<S> ProviderRegistration<S> {
                 state: Some(state),
             }),
             Err(e) => {
-                unload(&provider);
+                let start = Instant::<Monotonic>::now();
+                provider.0.cancel_pending();
+                unload(&provider, start, start.elapsed());
                 Err(e)
             }
         }
@@ -202,10 +204,12 @@ impl<S> ProviderRegistration<S> {
 
 impl<S> Drop for ProviderRegistration<S> {
     fn drop(&mut self) {
+        let start = Instant::<Monotonic>::now();
         // Cancel first, with -ENODEV: dropping the state would cancel with -ECANCELED.
         self.provider.0.cancel_pending();
+        let cancelled = start.elapsed();
         drop(self.state.take());
-        unload(&self.provider);
+        unload(&self.provider, start, cancelled);
     }
 }
 
@@ -229,12 +233,13 @@ fn register(name: &CStr) -> Result<Arc<ProviderInner>> {
     Ok(inner)
 }
 
-/// The unload protocol: cancel, one grace period, wait for RCU callbacks, unregister.
-fn unload(provider: &Provider) {
+/// The rest of the unload protocol, after the cancel at `start` that took `cancelled` and the
+/// drop of the module's state: a last cancel for fences issued meanwhile, one grace period,
+/// wait for RCU callbacks, unregister.
+fn unload(provider: &Provider, start: Instant<Monotonic>, cancelled: Delta) {
     let inner = &provider.0;
-    let start = Instant::<Monotonic>::now();
     inner.cancel_pending();
-    let cancelled = start.elapsed();
+    let state_dropped = start.elapsed();
     // Readers that loaded one of our ops pointers before the detach are done after this.
     rcu::synchronize_rcu();
     let grace_period = start.elapsed();
@@ -252,11 +257,12 @@ fn unload(provider: &Provider) {
         );
     }
     pr_info!(
-        "{}: unload protocol done in {} us (cancel {} us, synchronize_rcu {} us, rcu_barrier {} us): {} issued, {} cancelled at unload, {} still attached\n",
+        "{}: unload protocol done in {} us (cancel {} us, state drop {} us, synchronize_rcu {} us, rcu_barrier {} us): {} issued, {} cancelled at unload, {} still attached\n",
         inner.name.to_str().unwrap_or("?"),
         elapsed.as_micros_ceil(),
         cancelled.as_micros_ceil(),
-        (grace_period - cancelled).as_micros_ceil(),
+        (state_dropped - cancelled).as_micros_ceil(),
+        (grace_period - state_dropped).as_micros_ceil(),
         (elapsed - grace_period).as_micros_ceil(),
         inner.stats.issued.load(Relaxed),
         inner.stats.cancelled_at_unload.load(Relaxed),

@@ -17,13 +17,15 @@
  *
  * FENCE_OPS_PIN_MODULE: the timeline's fences use the module-pinning ops
  * table: they keep fence_ops loaded until their last reference is gone.
- * Only before the timeline's first fence (EBUSY otherwise).
+ * Changing it replaces the timeline, so it is refused with EBUSY once the
+ * timeline issued a fence.
  *
  * FENCE_OPS_KEEP_ON_CLOSE: closing the file keeps the timeline and its
  * pending points until fence_ops unloads, which cancels them with -ENODEV,
  * instead of signalling them with -ENOENT.
  *
- * Unknown flags: EINVAL.
+ * Unknown flags, and both flags together (a kept pending fence of a pinning
+ * timeline would keep fence_ops loaded forever): EINVAL.
  */
 #define FENCE_OPS_IOC_SET_FLAGS	_IOW('F', 0, __u32)
 #define FENCE_OPS_PIN_MODULE	(1U << 0)

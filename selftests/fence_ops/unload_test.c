@@ -208,6 +208,7 @@ TEST_F(unload, set_flags_errors)
 	int f;
 
 	EXPECT_EQ(-EINVAL, set_flags(self->tl, 1U << 7));
+	EXPECT_EQ(-EINVAL, set_flags(self->tl, FENCE_OPS_PIN_MODULE | FENCE_OPS_KEEP_ON_CLOSE));
 	EXPECT_EQ(-EFAULT, ioctl(self->tl, FENCE_OPS_IOC_SET_FLAGS, (void *)1) ? -errno : 0);
 	f = fence_create(self->tl, 1);
 	ASSERT_LE(0, f);
