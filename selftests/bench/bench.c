@@ -34,13 +34,6 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int create(int tl, __u32 value)
-{
-	struct sw_sync_create_fence_data data = { .value = value };
-
-	return ioctl(tl, SW_SYNC_IOC_CREATE_FENCE, &data) ? -errno : data.fence;
-}
-
 static int unload_with_live_fences(int n, unsigned int settle)
 {
 	int tl, i, ret, *fds = calloc(n ? n : 1, sizeof(int));
@@ -55,7 +48,7 @@ static int unload_with_live_fences(int n, unsigned int settle)
 	if (tl < 0)
 		return -errno;
 	for (i = 0; i < n; i++) {
-		fds[i] = create(tl, i + 1);
+		fds[i] = sw_fence_create(tl, i + 1);
 		if (fds[i] < 0) {
 			printf("# bench: creating fence %d failed: %s\n", i, strerror(-fds[i]));
 			return fds[i];
@@ -95,7 +88,7 @@ static double round_ns_per_fence(const char *path, int n)
 		return -1;
 	t0 = now_ns();
 	for (i = 0; i < n; i++)
-		fds[i] = create(tl, i + 1);
+		fds[i] = sw_fence_create(tl, i + 1);
 	for (i = 0; i < n; i += step)
 		ioctl(tl, SW_SYNC_IOC_INC, &step);
 	for (i = 0; i < n; i++)

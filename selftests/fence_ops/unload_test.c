@@ -32,20 +32,6 @@ static int timeline_open(const char *path)
 	return open(path, O_RDWR | O_CLOEXEC);
 }
 
-static int fence_create(int tl, __u32 value)
-{
-	struct sw_sync_create_fence_data data = { .value = value };
-
-	if (ioctl(tl, SW_SYNC_IOC_CREATE_FENCE, &data))
-		return -errno;
-	return data.fence;
-}
-
-static int timeline_inc(int tl, __u32 by)
-{
-	return ioctl(tl, SW_SYNC_IOC_INC, &by) ? -errno : 0;
-}
-
 static int set_flags(int tl, __u32 flags)
 {
 	return ioctl(tl, FENCE_OPS_IOC_SET_FLAGS, &flags) ? -errno : 0;
@@ -77,14 +63,14 @@ TEST_F(unload, fds_answer_after_unload)
 	struct sync_fence_info fi;
 	int f1, f2, f3, c_tl, c_fence, merged;
 
-	f1 = fence_create(self->tl, 1);
-	f2 = fence_create(self->tl, 2);
-	f3 = fence_create(self->tl, 3);
+	f1 = sw_fence_create(self->tl, 1);
+	f2 = sw_fence_create(self->tl, 2);
+	f3 = sw_fence_create(self->tl, 3);
 	ASSERT_LE(0, f1);
 	ASSERT_LE(0, f2);
 	ASSERT_LE(0, f3);
 	ASSERT_EQ(0, sync_set_deadline(f3, 123456789));
-	ASSERT_EQ(0, timeline_inc(self->tl, 2));
+	ASSERT_EQ(0, sw_inc(self->tl, 2));
 	EXPECT_EQ(0, sync_fence_info_of(f3, &fi));
 	EXPECT_STREQ("fence_ops", fi.driver_name);
 	close(self->tl);
@@ -115,14 +101,14 @@ TEST_F(unload, fds_answer_after_unload)
 
 	c_tl = timeline_open(SW_SYNC_DEFAULT_PATH);
 	ASSERT_LE(0, c_tl);
-	c_fence = fence_create(c_tl, 5);
+	c_fence = sw_fence_create(c_tl, 5);
 	ASSERT_LE(0, c_fence);
 	merged = sync_merge_fds("mixed", f2, c_fence);
 	ASSERT_LE(0, merged);
 	/* The merge keeps only unsignalled fences: the C one. */
 	EXPECT_EQ(1, sync_num_fences(merged));
 	EXPECT_EQ(0, sync_file_status(merged));
-	EXPECT_EQ(0, timeline_inc(c_tl, 5));
+	EXPECT_EQ(0, sw_inc(c_tl, 5));
 	EXPECT_EQ(1, sync_file_wait(merged, 1000));
 	EXPECT_EQ(1, sync_file_status(merged));
 	close(merged);
@@ -143,8 +129,8 @@ TEST_F(unload, unload_cancels_kept_points)
 	ssize_t n;
 
 	ASSERT_EQ(0, set_flags(self->tl, FENCE_OPS_KEEP_ON_CLOSE));
-	f5 = fence_create(self->tl, 5);
-	f6 = fence_create(self->tl, 6);
+	f5 = sw_fence_create(self->tl, 5);
+	f6 = sw_fence_create(self->tl, 6);
 	ASSERT_LE(0, f5);
 	ASSERT_LE(0, f6);
 	close(self->tl);
@@ -176,11 +162,11 @@ TEST_F(unload, pinned_fences_keep_module)
 	int f1, f2;
 
 	ASSERT_EQ(0, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
-	f1 = fence_create(self->tl, 1);
+	f1 = sw_fence_create(self->tl, 1);
 	ASSERT_LE(0, f1);
 	EXPECT_EQ(0, sync_fence_info_of(f1, &fi));
 	EXPECT_STREQ("fence_ops", fi.driver_name);
-	ASSERT_EQ(0, timeline_inc(self->tl, 1));
+	ASSERT_EQ(0, sw_inc(self->tl, 1));
 	close(self->tl);
 	self->tl = -1;
 
@@ -192,7 +178,7 @@ TEST_F(unload, pinned_fences_keep_module)
 	/* The module still works. */
 	self->tl = timeline_open(FENCE_OPS_SW_SYNC_PATH);
 	ASSERT_LE(0, self->tl);
-	f2 = fence_create(self->tl, 1);
+	f2 = sw_fence_create(self->tl, 1);
 	ASSERT_LE(0, f2);
 	close(f2);
 	close(self->tl);
@@ -210,7 +196,7 @@ TEST_F(unload, set_flags_errors)
 	EXPECT_EQ(-EINVAL, set_flags(self->tl, 1U << 7));
 	EXPECT_EQ(-EINVAL, set_flags(self->tl, FENCE_OPS_PIN_MODULE | FENCE_OPS_KEEP_ON_CLOSE));
 	EXPECT_EQ(-EFAULT, ioctl(self->tl, FENCE_OPS_IOC_SET_FLAGS, (void *)1) ? -errno : 0);
-	f = fence_create(self->tl, 1);
+	f = sw_fence_create(self->tl, 1);
 	ASSERT_LE(0, f);
 	/* The table cannot change once the timeline issued a fence. */
 	EXPECT_EQ(-EBUSY, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
@@ -226,7 +212,7 @@ TEST_F(unload, info_lists_points)
 	int f, fd;
 	ssize_t n;
 
-	f = fence_create(self->tl, 7);
+	f = sw_fence_create(self->tl, 7);
 	ASSERT_LE(0, f);
 	ASSERT_EQ(0, sync_set_deadline(f, 987654321));
 	fd = open(FENCE_OPS_INFO_PATH, O_RDONLY | O_CLOEXEC);
@@ -259,11 +245,11 @@ TEST_F(unload, in_kernel_holder_across_unload)
 	ASSERT_LE(0, holder) TH_LOG("%s: %s (fence_holder.ko loaded?)", FENCE_HOLDER_PATH,
 				    strerror(errno));
 	ASSERT_EQ(0, set_flags(self->tl, FENCE_OPS_KEEP_ON_CLOSE));
-	f1 = fence_create(self->tl, 1);
-	f2 = fence_create(self->tl, 2);
+	f1 = sw_fence_create(self->tl, 1);
+	f2 = sw_fence_create(self->tl, 2);
 	ASSERT_LE(0, f1);
 	ASSERT_LE(0, f2);
-	ASSERT_EQ(0, timeline_inc(self->tl, 1));
+	ASSERT_EQ(0, sw_inc(self->tl, 1));
 	ASSERT_EQ(0, ioctl(holder, FENCE_HOLDER_IOC_HOLD, &f1));
 	ASSERT_EQ(0, ioctl(holder, FENCE_HOLDER_IOC_HOLD, &f2));
 	/* Only the kernel holds them now. */
