@@ -107,8 +107,9 @@ impl<C: FenceCallbackFn> FenceCallback<C> {
             return false;
         }
         this.registered = false;
-        // SAFETY: By the type invariants `cb` is (or was) on the fence's list; removal takes the
-        // fence lock, so a callback running concurrently has finished when it returns.
+        // Removal takes the fence lock, so a callback running concurrently has finished when it
+        // returns.
+        // SAFETY: By the type invariants `cb` is (or was) on the fence's list.
         unsafe { bindings::dma_fence_remove_callback(this.fence.as_raw(), this.cb.get()) }
     }
 
@@ -116,8 +117,9 @@ impl<C: FenceCallbackFn> FenceCallback<C> {
     ///
     /// Called by the dma_fence core with a `cb` embedded in a registered `FenceCallback<C>`.
     unsafe extern "C" fn run(fence: *mut bindings::dma_fence, cb: *mut bindings::dma_fence_cb) {
-        // SAFETY: `cb` is the `cb` field of a `FenceCallback<C>`, which stays alive until it has
-        // been removed from the fence (`Drop`), and removal waits for running callbacks.
+        // The registration stays alive until it has been removed from the fence (`Drop`), and
+        // removal waits for running callbacks.
+        // SAFETY: `cb` is the `cb` field of a live `FenceCallback<C>`.
         let this = unsafe { &*kernel::container_of!(Opaque::cast_from(cb), Self, cb) };
         // SAFETY: The core holds a reference to `fence` while it runs the callbacks.
         let fence = unsafe { Fence::from_raw(fence) };
@@ -158,8 +160,9 @@ impl Fence {
         )?;
         // SAFETY: Nothing is moved out of the pinned allocation.
         let this = unsafe { reg.as_mut().get_unchecked_mut() };
-        // SAFETY: The fence is valid, `cb` lives in a pinned allocation that removes itself from
-        // the fence before it is freed, and `run` matches the type of `cb`'s container.
+        // `cb` lives in a pinned allocation that removes itself from the fence before it is freed,
+        // and `run` matches the type of `cb`'s container.
+        // SAFETY: The fence is valid and `cb` outlives its registration.
         let ret = unsafe {
             bindings::dma_fence_add_callback(
                 self.as_raw(),

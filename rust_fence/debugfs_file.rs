@@ -102,9 +102,9 @@ impl<T: FileOps> DebugfsFile<T> {
     /// Creates file `name` with permissions `mode` in `dir`.
     pub fn new(dir: &DebugfsDir, name: &CStr, mode: u16, ctx: Arc<T::Context>) -> Self {
         let ctx = ctx.into_foreign();
-        // SAFETY: `name` is NUL-terminated, the parent is a debugfs directory (or an error
-        // pointer, which debugfs handles), the fops are a `'static` table, and `ctx` stays
-        // valid until `drop` removed the file.
+        // The parent is a debugfs directory (or an error pointer, which debugfs handles), the fops
+        // are a `'static` table, and `ctx` stays valid until `drop` removed the file.
+        // SAFETY: `name` is NUL-terminated and every pointer is valid.
         let dentry = unsafe {
             bindings::debugfs_create_file_full(
                 name.as_char_ptr(),
@@ -126,8 +126,9 @@ impl<T: FileOps> DebugfsFile<T> {
 
 impl<T: FileOps> Drop for DebugfsFile<T> {
     fn drop(&mut self) {
-        // SAFETY: By the type invariants. Removal waits for running operations and keeps new
-        // ones out, so nothing uses the context through the inode any more.
+        // Removal waits for running operations and keeps new ones out, so nothing uses the context
+        // through the inode any more.
+        // SAFETY: By the type invariants `dentry` is ours to remove, once.
         unsafe { bindings::debugfs_remove(self.dentry) };
         // SAFETY: The reference came from `into_foreign` in `new`.
         drop(unsafe { Arc::<T::Context>::from_foreign(self.ctx) });
@@ -225,8 +226,9 @@ impl<T: FileOps> FopsTable<T> {
         inode: *mut bindings::inode,
         file: *mut bindings::file,
     ) -> c_int {
-        // SAFETY: `file` is being opened; the inode's private data is our context, which lives
-        // while the file exists (reads of removed files get -EIO from the proxy).
+        // The inode's private data is our context, which lives while the file exists (reads of
+        // removed files get -EIO from the proxy).
+        // SAFETY: `file` is being opened and the context outlives it.
         unsafe { bindings::single_open(file, Some(Self::show), (*inode).i_private) }
     }
 

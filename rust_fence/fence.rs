@@ -95,8 +95,7 @@ impl Fence {
     /// the lifetime `'a`.
     #[inline]
     pub unsafe fn from_raw<'a>(ptr: *mut bindings::dma_fence) -> &'a Fence {
-        // SAFETY: `Fence` is `repr(transparent)` over `dma_fence`, validity is guaranteed by the
-        // caller.
+        // SAFETY: `Fence` is `repr(transparent)`; the caller guarantees validity.
         unsafe { &*ptr.cast() }
     }
 
@@ -135,8 +134,8 @@ impl Fence {
     /// Returns whether the fence has signalled, asking the issuer's `signaled` op if needed.
     #[inline]
     pub fn is_signaled(&self) -> bool {
-        // SAFETY: The fence is valid by the type invariants; the helper accesses `ops` under RCU
-        // and checks it for NULL (`dma_fence_is_signaled`).
+        // The helper accesses `ops` under RCU and checks it for NULL (`dma_fence_is_signaled`).
+        // SAFETY: The fence is valid by the type invariants.
         unsafe { ffi::rust_fence_helper_is_signaled(self.as_raw()) }
     }
 
@@ -229,8 +228,8 @@ impl Fence {
         }
         let timeout = timeout.min(MAX_SCHEDULE_TIMEOUT as Jiffies);
         let mut idx = 0u32;
-        // SAFETY: `raw` holds `count` valid fences, borrowed for the duration of the call, and
         // `idx` is a valid place for the index.
+        // SAFETY: `raw` holds `count` valid fences, borrowed for the call.
         let ret = unsafe {
             bindings::dma_fence_wait_any_timeout(
                 raw.as_mut_ptr(),
@@ -245,8 +244,8 @@ impl Fence {
 
     /// Tells the issuer that the fence should signal by `deadline_ns` (`CLOCK_MONOTONIC`).
     pub fn set_deadline(&self, deadline_ns: i64) {
-        // SAFETY: The fence is valid; `dma_fence_set_deadline` reads `ops` under RCU and checks
-        // it for NULL.
+        // `dma_fence_set_deadline` reads `ops` under RCU and checks it for NULL.
+        // SAFETY: The fence is valid by the type invariants.
         unsafe { bindings::dma_fence_set_deadline(self.as_raw(), deadline_ns) };
     }
 
@@ -255,11 +254,11 @@ impl Fence {
     /// After the fence signalled the core answers `"detached-driver"`, since the issuer may be
     /// gone.
     pub fn driver_name<'g>(&self, _guard: &'g rcu::Guard) -> &'g CStr {
-        // SAFETY: The fence is valid and the RCU read lock is held (the guard exists), which is
-        // what `dma_fence_driver_name` requires.
+        // That is what `dma_fence_driver_name` requires.
+        // SAFETY: The fence is valid and the RCU read lock is held (the guard exists).
         let name = unsafe { bindings::dma_fence_driver_name(self.as_raw()) };
-        // SAFETY: The returned string is NUL-terminated and stays valid until the read section
-        // of `guard` ends, which bounds `'g`.
+        // It stays valid until the read section of `guard` ends, which bounds `'g`.
+        // SAFETY: The returned string is NUL-terminated.
         unsafe { CStr::from_char_ptr(name) }
     }
 
@@ -336,8 +335,8 @@ impl SyncFileFd {
         // SAFETY: The fence is valid; `sync_file_create` takes its own reference.
         let file = unsafe { ffi::rust_fence_helper_sync_file_create(fence.as_raw()) };
         let file = NonNull::new(file).ok_or(ENOMEM)?;
-        // SAFETY: `sync_file_create` returned a new file whose one reference we now own;
         // `File` is a transparent wrapper of `struct file`.
+        // SAFETY: `sync_file_create` returned a new file whose one reference we now own.
         self.file = Some(unsafe { ARef::from_raw(file.cast()) });
         Ok(())
     }

@@ -128,8 +128,8 @@ impl<T: FenceOps> OpsTable<T> {
     ///
     /// Called by the dma_fence core, only for fences issued with this table.
     unsafe extern "C" fn enable_signaling(fence: *mut bindings::dma_fence) -> bool {
-        // SAFETY: The core calls this op only for fences issued with this table, which it holds
-        // a reference to.
+        // The core holds a reference to the fence while it calls the op.
+        // SAFETY: The core calls this op only for fences issued with this table.
         let (tl, f) = unsafe { (Self::timeline(fence), Fence::from_raw(fence)) };
         T::enable_signaling(tl.data(), f)
     }
@@ -165,8 +165,9 @@ impl<T: FenceOps> OpsTable<T> {
         let timeline = unsafe { Timeline::<T>::from_fence_reference(fence) };
         timeline.provider().0.stats.attached.fetch_sub(1, Relaxed);
         drop(timeline);
-        // SAFETY: `dma_fence_free` frees with `kfree_rcu()` the allocation whose first field is
-        // the fence, as the core does for fences without `release`.
+        // `dma_fence_free` frees the allocation whose first field is the fence with `kfree_rcu()`,
+        // as the core does for fences without `release`.
+        // SAFETY: The last reference is gone and the fence heads its allocation.
         unsafe { bindings::dma_fence_free(fence) };
         // Last, since the module may unload from here on. Returning into its code is still
         // safe: the core calls `release` inside `rcu_read_lock()`, and unloading waits for a

@@ -74,8 +74,9 @@ impl<T: FenceOps> TimelineInner<T> {
     /// caller is in an RCU read section that began before the fence signalled.
     pub(crate) unsafe fn from_fence<'a>(fence: *mut bindings::dma_fence) -> &'a Self {
         let alloc = fence.cast::<FenceAlloc>();
-        // SAFETY: `base` is the first field of the `repr(C)` `FenceAlloc` that holds every fence
-        // issued by a timeline, and the caller guarantees the timeline is alive.
+        // `base` is the first field of the `repr(C)` `FenceAlloc` that holds every fence issued
+        // by a timeline.
+        // SAFETY: The caller guarantees that the fence is ours and its timeline alive.
         unsafe { &*(*alloc).timeline.cast::<Self>() }
     }
 
@@ -97,8 +98,8 @@ impl<T: FenceOps> TimelineInner<T> {
     ///
     /// Called by RCU for the `rcu` head queued in `Timeline::drop`.
     unsafe extern "C" fn free_rcu(head: *mut bindings::callback_head) {
-        // SAFETY: `head` is the `rcu` field of a `TimelineInner<T>` allocated by `KBox` in
-        // `Timeline::new`, whose last reference is gone.
+        // It was allocated by `KBox` in `Timeline::new`.
+        // SAFETY: `head` is the `rcu` field of a `TimelineInner<T>` with no reference left.
         let inner = unsafe { kernel::container_of!(Opaque::cast_from(head), Self, rcu) };
         // SAFETY: See above; nobody else can reach the allocation any more.
         let inner = unsafe { KBox::from_raw(inner.cast_mut()) };
@@ -173,8 +174,8 @@ impl<T: FenceOps> Timeline<T> {
             GFP_KERNEL,
         )?;
         inner.provider.0.stats.timelines.fetch_add(1, Relaxed);
-        // SAFETY: The timeline is never moved out of its allocation: it is only reached through
-        // the pointer until `free_rcu` drops it in place.
+        // It is only reached through the pointer until `free_rcu` drops it in place.
+        // SAFETY: The timeline is never moved out of its allocation.
         let inner = KBox::into_raw(unsafe { Pin::into_inner_unchecked(inner) });
         // INVARIANT: The new allocation holds the one reference this object owns.
         Ok(Self {
@@ -225,8 +226,9 @@ impl<T: FenceOps> Timeline<T> {
         if fence.context() != self.context() {
             return None;
         }
-        // SAFETY: The fence was issued by this timeline, so it is the `base` of a `FenceAlloc`,
-        // which lives as long as the fence.
+        // Contexts are unique, so it is the `base` of a `FenceAlloc`, which lives as long as
+        // the fence.
+        // SAFETY: The fence was issued by this timeline (same context).
         Some(unsafe { issuer_word(fence) })
     }
 
@@ -266,9 +268,9 @@ impl<T: FenceOps> Timeline<T> {
         } else {
             bindings::dma_fence_init
         };
-        // SAFETY: `alloc` is a zeroed, exclusively owned `FenceAlloc` allocation. The ops table
-        // is a `'static` constant, a NULL lock selects the inline lock, and the timeline
-        // pointer is written before `init` publishes anything.
+        // The ops table is a `'static` constant, a NULL lock selects the inline lock, and
+        // the timeline pointer is written before `init` publishes anything.
+        // SAFETY: `alloc` is a zeroed, exclusively owned `FenceAlloc` allocation.
         unsafe {
             ptr::addr_of_mut!((*alloc).timeline).write(self.inner.as_ptr().cast::<c_void>());
             init(
@@ -329,9 +331,9 @@ impl<T: FenceOps> Drop for Timeline<T> {
         if !self.inner().refcount.dec_and_test() {
             return;
         }
-        // SAFETY: This was the last reference; an ops callback that is still running started
-        // in an RCU read section before the last fence signalled, so defer the free by one
-        // grace period.
+        // An ops callback still running started in an RCU read section before the last fence
+        // signalled, so the free is deferred by one grace period.
+        // SAFETY: This was the last reference; `rcu` is ours to queue.
         unsafe {
             bindings::call_rcu(
                 Opaque::cast_into(ptr::addr_of!((*self.inner.as_ptr()).rcu)),
@@ -348,8 +350,8 @@ impl<T: FenceOps> Drop for Timeline<T> {
 /// `fence` must have been issued by a [`Timeline`].
 unsafe fn issuer_word(fence: &Fence) -> &Atomic<u64> {
     let alloc = fence.as_raw().cast::<FenceAlloc>();
-    // SAFETY: Guaranteed by the caller: `fence` is the first field of a `FenceAlloc`, which
-    // lives as long as the borrowed fence.
+    // It lives as long as the borrowed fence.
+    // SAFETY: Guaranteed by the caller: `fence` is the first field of a `FenceAlloc`.
     unsafe { &(*alloc).issuer_word }
 }
 
@@ -423,8 +425,9 @@ impl<T: FenceOps, D> DriverFence<T, D> {
                 ptr::read(&this.data),
             )
         };
-        // SAFETY: The fence is valid; the helper sets the error and signals under the fence
-        // lock, and does nothing if the core already signalled it.
+        // The helper sets the error and signals under the fence lock, and does nothing if the
+        // core already signalled it.
+        // SAFETY: The fence is valid: we hold a reference.
         unsafe { ffi::rust_fence_helper_signal(fence.as_raw(), errno) };
         timeline
             .provider()
@@ -438,9 +441,9 @@ impl<T: FenceOps, D> DriverFence<T, D> {
 
 impl<T: FenceOps, D> Drop for DriverFence<T, D> {
     fn drop(&mut self) {
-        // SAFETY: The fence is valid; see `complete`.
-        let cancelled =
-            unsafe { ffi::rust_fence_helper_signal(self.fence.as_raw(), ECANCELED.to_errno()) };
+        let (fence, errno) = (self.fence.as_raw(), ECANCELED.to_errno());
+        // SAFETY: The fence is valid: we hold a reference (see `complete`).
+        let cancelled = unsafe { ffi::rust_fence_helper_signal(fence, errno) };
         self.timeline
             .provider()
             .0
