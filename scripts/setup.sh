@@ -8,7 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PACKAGES=(
-	bc bison busybox-static clang-19 cpio flex kmod libclang-19-dev
+	bc bison busybox-static clang-19 cpio flex gcc-multilib kmod libclang-19-dev
 	libelf-dev libssl-dev lld-19 llvm-19 make python3 qemu-system-x86
 	xz-utils
 )
