@@ -134,8 +134,8 @@ impl Fence {
     /// Returns whether the fence has signalled, asking the issuer's `signaled` op if needed.
     #[inline]
     pub fn is_signaled(&self) -> bool {
-        // The helper accesses `ops` under RCU and checks it for NULL (`dma_fence_is_signaled`).
-        // SAFETY: The fence is valid by the type invariants.
+        // SAFETY: The fence is valid by the type invariants; the helper (`dma_fence_is_signaled`)
+        // reads `ops` under RCU and checks it for NULL, as a detached fence has none.
         unsafe { ffi::rust_fence_helper_is_signaled(self.as_raw()) }
     }
 
@@ -228,8 +228,8 @@ impl Fence {
         }
         let timeout = timeout.min(MAX_SCHEDULE_TIMEOUT as Jiffies);
         let mut idx = 0u32;
-        // `idx` is a valid place for the index.
-        // SAFETY: `raw` holds `count` valid fences, borrowed for the call.
+        // SAFETY: `raw` holds `count` valid fences, borrowed for the call, and `idx` is a valid
+        // place for the index.
         let ret = unsafe {
             bindings::dma_fence_wait_any_timeout(
                 raw.as_mut_ptr(),
@@ -244,31 +244,35 @@ impl Fence {
 
     /// Tells the issuer that the fence should signal by `deadline_ns` (`CLOCK_MONOTONIC`).
     pub fn set_deadline(&self, deadline_ns: i64) {
-        // `dma_fence_set_deadline` reads `ops` under RCU and checks it for NULL.
-        // SAFETY: The fence is valid by the type invariants.
+        // SAFETY: The fence is valid by the type invariants; `dma_fence_set_deadline` reads `ops`
+        // under RCU and checks it for NULL.
         unsafe { bindings::dma_fence_set_deadline(self.as_raw(), deadline_ns) };
     }
 
-    /// Returns the issuer's driver name, valid for as long as the RCU read section `guard`.
+    /// Returns the issuer's driver name.
     ///
+    /// The name borrows both this fence reference and the RCU read section `guard`: the issuer
+    /// may free its names one grace period after the fence signalled, or, if its ops have a
+    /// `release`, as soon as the last reference is gone (the C sw_sync `kfree`s them there).
     /// After the fence signalled the core answers `"detached-driver"`, since the issuer may be
     /// gone.
-    pub fn driver_name<'g>(&self, _guard: &'g rcu::Guard) -> &'g CStr {
-        // That is what `dma_fence_driver_name` requires.
-        // SAFETY: The fence is valid and the RCU read lock is held (the guard exists).
+    pub fn driver_name<'a>(&'a self, _guard: &'a rcu::Guard) -> &'a CStr {
+        // SAFETY: The fence is valid by the type invariants and the RCU read lock is held (the
+        // guard exists), which is what `dma_fence_driver_name()` requires.
         let name = unsafe { bindings::dma_fence_driver_name(self.as_raw()) };
-        // It stays valid until the read section of `guard` ends, which bounds `'g`.
-        // SAFETY: The returned string is NUL-terminated.
+        // SAFETY: The core returns a NUL-terminated string that stays valid while the read
+        // section lasts and the fence is not released. `'a` is bounded by both the guard and
+        // the borrow of `self`, which holds a reference to the fence for that long.
         unsafe { CStr::from_char_ptr(name) }
     }
 
-    /// Returns the timeline name, valid for as long as the RCU read section `guard`.
+    /// Returns the timeline name; borrows the fence and `guard` as [`Fence::driver_name`] does.
     ///
     /// After the fence signalled the core answers `"signaled-timeline"`.
-    pub fn timeline_name<'g>(&self, _guard: &'g rcu::Guard) -> &'g CStr {
-        // SAFETY: As in `driver_name`.
+    pub fn timeline_name<'a>(&'a self, _guard: &'a rcu::Guard) -> &'a CStr {
+        // SAFETY: The fence is valid and the RCU read lock is held (the guard exists).
         let name = unsafe { bindings::dma_fence_timeline_name(self.as_raw()) };
-        // SAFETY: As in `driver_name`.
+        // SAFETY: As in `driver_name`: valid while both the guard and the borrow of `self` last.
         unsafe { CStr::from_char_ptr(name) }
     }
 
@@ -335,8 +339,8 @@ impl SyncFileFd {
         // SAFETY: The fence is valid; `sync_file_create` takes its own reference.
         let file = unsafe { ffi::rust_fence_helper_sync_file_create(fence.as_raw()) };
         let file = NonNull::new(file).ok_or(ENOMEM)?;
+        // SAFETY: `sync_file_create` returned a new file whose one reference we now own, and
         // `File` is a transparent wrapper of `struct file`.
-        // SAFETY: `sync_file_create` returned a new file whose one reference we now own.
         self.file = Some(unsafe { ARef::from_raw(file.cast()) });
         Ok(())
     }
