@@ -38,6 +38,8 @@ pub mod callback;
 pub mod debugfs_file;
 #[path = "rust_fence/fence.rs"]
 pub mod fence;
+#[path = "rust_fence/module_ref.rs"]
+mod module_ref;
 #[path = "rust_fence/ops.rs"]
 pub mod ops;
 #[path = "rust_fence/provider.rs"]
@@ -48,7 +50,7 @@ pub mod signalling;
 pub mod timeline;
 
 pub use callback::{
-    CompleteOnSignal, FenceCallback, FenceCallbackFn, QueueWorkOnSignal, Registration,
+    CallbackRegistration, CompleteOnSignal, FenceCallbackFn, QueueWorkOnSignal, Registration,
 };
 pub use debugfs_file::{DebugfsDir, DebugfsFile, FileOps};
 pub use fence::{current_task_name, Fence, Interruptible, SyncFileFd, WaitError};
@@ -79,46 +81,48 @@ pub(crate) fn library_provider() -> Result<Provider> {
     LIBRARY_PROVIDER.lock().clone().ok_or(ENODEV)
 }
 
-/// `/sys/kernel/debug/rust_fence/providers`: what each registered provider issued.
-struct ProvidersFile;
-
-#[vtable]
-impl FileOps for ProvidersFile {
-    type Context = ();
-
-    fn show(_ctx: &(), m: &kernel::seq_file::SeqFile) -> Result {
-        provider::show_providers(m);
-        Ok(())
-    }
+/// Returns the library's workqueue, which unloading rust_fence drains.
+#[cfg_attr(not(rust_fence_kunit), expect(dead_code))]
+pub(crate) fn library_queue() -> &'static kernel::workqueue::Queue {
+    // SAFETY: The workqueue is created in `init` before anything can use it and destroyed in
+    // `drop`, after everything that used it.
+    unsafe { kernel::workqueue::Queue::from_raw(ffi::rust_fence_helper_wq()) }
 }
 
 struct RustFenceModule {
-    // Dropped in declaration order: the debugfs files first, the registration last.
-    _providers_file: DebugfsFile<ProvidersFile>,
-    _dir: DebugfsDir,
     registration: Option<ProviderRegistration<()>>,
 }
 
 impl kernel::Module for RustFenceModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         // SAFETY: Called once, before any other use of the locks.
         unsafe {
-            provider::PROVIDERS.init();
             LIBRARY_PROVIDER.init();
+            provider::init_registry();
         }
-        let registration = ProviderRegistration::new(c"rust_fence", |_| Ok(()))?;
+        // SAFETY: Called once, before any timeline can be freed.
+        kernel::error::to_result(unsafe { ffi::rust_fence_helper_free_wq_create() })?;
+        // SAFETY: Called once; the notifier only reads the registry initialised above.
+        if let Err(e) = kernel::error::to_result(unsafe { ffi::rust_fence_helper_watch_modules() })
+        {
+            // SAFETY: Created above; nothing was queued on it.
+            unsafe { ffi::rust_fence_helper_free_wq_destroy() };
+            return Err(e);
+        }
+        let registration = match ProviderRegistration::new(module, c"rust_fence", |_| Ok(())) {
+            Ok(registration) => registration,
+            Err(e) => {
+                // SAFETY: Set up above; no provider was registered, nothing was queued.
+                unsafe {
+                    ffi::rust_fence_helper_unwatch_modules();
+                    ffi::rust_fence_helper_free_wq_destroy();
+                }
+                return Err(e);
+            }
+        };
         *LIBRARY_PROVIDER.lock() = Some(registration.provider().clone());
-        let dir = DebugfsDir::new(c"rust_fence");
-        let providers_file = DebugfsFile::new(
-            &dir,
-            c"providers",
-            0o444,
-            kernel::sync::Arc::new((), GFP_KERNEL)?,
-        );
         pr_info!("loaded: dma_fence abstractions for Rust and C drivers\n");
         Ok(RustFenceModule {
-            _providers_file: providers_file,
-            _dir: dir,
             registration: Some(registration),
         })
     }
@@ -127,11 +131,16 @@ impl kernel::Module for RustFenceModule {
 impl Drop for RustFenceModule {
     fn drop(&mut self) {
         // The registration cancels what the C API left pending, waits for a grace period and
-        // for the RCU callbacks whose code lives here.
+        // for the timeline frees whose code lives here.
         LIBRARY_PROVIDER.lock().take();
         drop(self.registration.take());
-        // Statics are never dropped: free the registry's buffer by hand.
-        drop(core::mem::take(&mut *provider::PROVIDERS.lock()));
+        // SAFETY: Every module using rust_fence is gone, and so are the frees they queued; the
+        // library's own frees were waited for above.
+        unsafe {
+            ffi::rust_fence_helper_unwatch_modules();
+            ffi::rust_fence_helper_free_wq_destroy();
+        }
+        provider::free_registry();
         pr_info!("unloaded\n");
     }
 }

@@ -282,11 +282,11 @@ impl FileOps for InfoFile {
     fn show(shared: &Shared, m: &SeqFile) -> Result {
         kernel::seq_print!(
             m,
-            "provider {:?}: {} issued, {} pending, {} attached\n",
+            "provider {:?}: {} issued, {} pending, {} pinned\n",
             shared.provider.name(),
             shared.provider.issued(),
             shared.provider.pending(),
-            shared.provider.attached()
+            shared.provider.pinned()
         );
         let kept = shared.kept.lock();
         for timeline in shared.timelines.lock().iter() {
@@ -311,8 +311,8 @@ struct FenceOpsModule {
 }
 
 impl kernel::Module for FenceOpsModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let registration = ProviderRegistration::new(c"fence_ops", |provider| {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let registration = ProviderRegistration::new(module, c"fence_ops", |provider| {
             let shared = Arc::pin_init(
                 pin_init!(Shared {
                     provider: provider.clone(),

@@ -74,9 +74,8 @@ fn timeline_create(driver_name: &CStr, timeline_name: &CStr) -> Result<*mut CTim
         }),
         GFP_KERNEL,
     )?;
-    // C only holds the pointer; `rust_fence_timeline_destroy` turns it back into a
-    // `Pin<KBox<_>>`.
-    // SAFETY: The timeline is never moved out of its allocation.
+    // SAFETY: The timeline is never moved out of its allocation: C only holds the pointer, and
+    // `rust_fence_timeline_destroy` turns it back into a `Pin<KBox<_>>`.
     Ok(KBox::into_raw(unsafe { Pin::into_inner_unchecked(tl) }))
 }
 

@@ -4,15 +4,24 @@
 //!
 //! C header: [`include/linux/dma-fence.h`](srctree/include/linux/dma-fence.h)
 //!
-//! A [`FenceCallback`] wraps a `struct dma_fence_cb` in a pinned allocation that removes itself
-//! from the fence when dropped, so the fence never calls into freed memory. Registering on a
-//! fence that already signalled hands the callback back instead of losing it.
+//! [`Fence::add_callback`] puts a `struct dma_fence_cb` in a pinned allocation and returns a
+//! [`CallbackRegistration`] that removes it from the fence when dropped. Registering on a fence
+//! that already signalled hands the callback back instead of losing it.
+//!
+//! The fence keeps a pointer to the callback until it runs or is removed, and safe code may leak
+//! the registration (`mem::forget`, a reference cycle). So the callback is `'static` (it cannot
+//! borrow a stack frame that is gone when it runs), and while it is registered the module whose
+//! code the fence would call stays loaded: `rmmod` of that module answers `EAGAIN` instead of
+//! leaving the fence a pointer into freed code. The module reference is dropped when the callback
+//! has run or has been removed.
 //!
 //! Callbacks run in atomic context: the core calls them with the fence lock held (a spinlock
 //! taken with interrupts off), possibly from an interrupt handler. They must not sleep, take a
 //! mutex or allocate with `GFP_KERNEL`; with `CONFIG_DEBUG_ATOMIC_SLEEP` the kernel reports
 //! any that does. [`CompleteOnSignal`] and [`QueueWorkOnSignal`] are the vetted callbacks that
-//! hand the real work to a waiter or a work item.
+//! hand the real work to a waiter or a work item. Do not signal another fence from a callback:
+//! both inline fence locks have one lockdep class, so lockdep reports the nesting; queue a work
+//! item that signals instead, as the core's `dma_fence_array` does with an `irq_work`.
 
 use core::marker::PhantomPinned;
 use core::pin::Pin;
@@ -23,17 +32,21 @@ use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, Completion};
 use kernel::types::Opaque;
-use kernel::workqueue::{self, RawWorkItem};
+use kernel::workqueue::{Queue, RawWorkItem};
 
 use crate::fence::Fence;
+use crate::module_ref::ModuleRef;
 
 /// Code run when a fence signals, in atomic context (see the module documentation).
-pub trait FenceCallbackFn: Send + Sync {
+///
+/// `'static`: the callback may outlive every stack frame of its registrant (see the module
+/// documentation).
+pub trait FenceCallbackFn: Send + Sync + 'static {
     /// Called once, when `fence` signals.
     fn signalled(&self, fence: &Fence);
 }
 
-impl<F: Fn(&Fence) + Send + Sync> FenceCallbackFn for F {
+impl<F: Fn(&Fence) + Send + Sync + 'static> FenceCallbackFn for F {
     fn signalled(&self, fence: &Fence) {
         self(fence)
     }
@@ -48,9 +61,20 @@ impl FenceCallbackFn for CompleteOnSignal {
     }
 }
 
-/// Queues a work item on the system workqueue when the fence signals; the work runs in process
-/// context, where it may sleep.
-pub struct QueueWorkOnSignal<W>(pub Arc<W>);
+/// Queues a work item on a workqueue when the fence signals; the work runs in process context,
+/// where it may sleep or signal other fences.
+pub struct QueueWorkOnSignal<W> {
+    queue: &'static Queue,
+    work: Arc<W>,
+}
+
+impl<W> QueueWorkOnSignal<W> {
+    /// Queues `work` on `queue` (e.g. [`kernel::workqueue::system()`], or a queue of the driver's that
+    /// it drains before unloading) when the fence signals.
+    pub fn new(queue: &'static Queue, work: Arc<W>) -> Self {
+        Self { queue, work }
+    }
+}
 
 impl<W> FenceCallbackFn for QueueWorkOnSignal<W>
 where
@@ -60,127 +84,172 @@ where
     fn signalled(&self, _fence: &Fence) {
         // Cloning an `Arc` is an atomic increment, fine in atomic context. If the work is
         // already queued, the clone is handed back and dropped.
-        let _ = workqueue::system().enqueue(self.0.clone());
+        let _ = self.queue.enqueue(self.work.clone());
     }
 }
 
 /// What [`Fence::add_callback`] did with a callback.
 pub enum Registration<C: FenceCallbackFn> {
     /// The callback will run when the fence signals, unless the registration is dropped first.
-    Pending(Pin<KBox<FenceCallback<C>>>),
+    Pending(CallbackRegistration<C>),
     /// The fence had already signalled: the callback did not run and is handed back.
     Signalled(C),
 }
 
-/// A callback registered on a fence.
+/// The memory a registered callback lives in, shared with the fence core.
 ///
 /// # Invariants
 ///
-/// While `registered` is true, `cb` is on the callback list of `fence` (or was removed from
-/// it by the core when the callback ran), and `func` is `Some`.
-pub struct FenceCallback<C: FenceCallbackFn> {
+/// Once `cb` was added to the fence, the fields are only read (by `run` and by the owning
+/// [`CallbackRegistration`]), never written or moved, until the registration removed `cb`.
+struct FenceCallback<C: FenceCallbackFn> {
     cb: Opaque<bindings::dma_fence_cb>,
     fence: ARef<Fence>,
-    func: Option<C>,
-    registered: bool,
+    /// The module holding the code of `run`, pinned while `cb` is on the fence's callback list.
+    module: ModuleRef,
+    func: C,
     _pin: PhantomPinned,
 }
 
-// SAFETY: The `dma_fence_cb` is only touched by the core and by `remove`/`drop`, all under the
-// fence lock, so the registration may be moved to and dropped on any thread; `C` is `Send`.
-unsafe impl<C: FenceCallbackFn> Send for FenceCallback<C> {}
-
-// SAFETY: Shared references only reach the fence (`Sync`) and `C` (`Sync`).
-unsafe impl<C: FenceCallbackFn> Sync for FenceCallback<C> {}
-
 impl<C: FenceCallbackFn> FenceCallback<C> {
-    /// Returns the fence this callback is registered on.
-    pub fn fence(&self) -> &Fence {
-        &self.fence
-    }
-
-    /// Removes the callback; returns `true` if it had not run yet (it never will now).
-    pub fn remove(mut self: Pin<KBox<Self>>) -> bool {
-        // SAFETY: Only `registered` is changed; nothing is moved out of the pinned allocation.
-        let this = unsafe { self.as_mut().get_unchecked_mut() };
-        if !this.registered {
-            return false;
-        }
-        this.registered = false;
-        // Removal takes the fence lock, so a callback running concurrently has finished when it
-        // returns.
-        // SAFETY: By the type invariants `cb` is (or was) on the fence's list.
-        unsafe { bindings::dma_fence_remove_callback(this.fence.as_raw(), this.cb.get()) }
-    }
-
+    /// Called by the dma_fence core when the fence signals.
+    ///
     /// # Safety
     ///
-    /// Called by the dma_fence core with a `cb` embedded in a registered `FenceCallback<C>`.
+    /// `cb` is the `cb` field of a `FenceCallback<C>` that was added to `fence` and not removed.
     unsafe extern "C" fn run(fence: *mut bindings::dma_fence, cb: *mut bindings::dma_fence_cb) {
-        // The registration stays alive until it has been removed from the fence (`Drop`), and
-        // removal waits for running callbacks.
-        // SAFETY: `cb` is the `cb` field of a live `FenceCallback<C>`.
+        // SAFETY: By the caller's guarantee, `cb` is the `cb` field of a `FenceCallback<C>`. It is
+        // alive: its `CallbackRegistration` removes it from the fence before freeing it, and
+        // removal takes the fence lock, which the core holds while it runs callbacks. It is only
+        // read (type invariants), so a shared reference is fine while the registration reads it
+        // too.
         let this = unsafe { &*kernel::container_of!(Opaque::cast_from(cb), Self, cb) };
-        // SAFETY: The core holds a reference to `fence` while it runs the callbacks.
+        // SAFETY: The core holds a reference to `fence` while it runs its callbacks.
         let fence = unsafe { Fence::from_raw(fence) };
-        if let Some(func) = &this.func {
-            func.signalled(fence);
-        }
+        this.func.signalled(fence);
+        // SAFETY: The core took `cb` off the callback list before calling us, so this drops the
+        // reference `add_callback` took, exactly once (the registration's removal now fails).
+        // Returning into this module's code after the put is safe: the core runs callbacks with
+        // the fence spinlock held and interrupts off, an RCU read-side critical section, and
+        // `free_module()` waits for a grace period before freeing module memory.
+        unsafe { this.module.put() };
     }
 }
 
-impl<C: FenceCallbackFn> Drop for FenceCallback<C> {
-    fn drop(&mut self) {
-        if self.registered {
-            // SAFETY: See `remove`.
-            unsafe { bindings::dma_fence_remove_callback(self.fence.as_raw(), self.cb.get()) };
+/// A callback registered on a fence, removed when dropped.
+///
+/// # Invariants
+///
+/// `inner` was added to its fence with [`FenceCallback::run`] and holds a reference on the
+/// module of `run` until the callback ran or was removed.
+pub struct CallbackRegistration<C: FenceCallbackFn> {
+    inner: Pin<KBox<FenceCallback<C>>>,
+}
+
+// SAFETY: The `dma_fence_cb` is only touched by the core and by `remove`, under the fence lock,
+// so the registration may be moved to and dropped on any thread; `C` is `Send`.
+unsafe impl<C: FenceCallbackFn> Send for CallbackRegistration<C> {}
+
+// SAFETY: Shared references only reach the fence (`Sync`) and `C` (`Sync`).
+unsafe impl<C: FenceCallbackFn> Sync for CallbackRegistration<C> {}
+
+impl<C: FenceCallbackFn> CallbackRegistration<C> {
+    /// Returns the fence this callback is registered on.
+    pub fn fence(&self) -> &Fence {
+        &self.inner.fence
+    }
+
+    /// Returns the callback.
+    pub fn callback(&self) -> &C {
+        &self.inner.func
+    }
+
+    /// Removes the callback; returns `true` if it had not run yet (it never will now).
+    pub fn remove(self) -> bool {
+        // Dropping `self` removes it once more, which finds the callback gone and does nothing.
+        self.take_off()
+    }
+
+    /// Takes the callback off the fence's list; `true` if it was still there.
+    fn take_off(&self) -> bool {
+        let inner = &*self.inner;
+        // SAFETY: By the type invariants `cb` was added to `fence` with `run`. Removal takes the
+        // fence lock, so a callback running concurrently has finished when it returns; the core
+        // re-initialises the list node of a callback it ran, so a second removal returns false.
+        let removed =
+            unsafe { bindings::dma_fence_remove_callback(inner.fence.as_raw(), inner.cb.get()) };
+        if removed {
+            // SAFETY: The callback was still registered, so the module reference taken by
+            // `add_callback` is still held, and it is ours to drop: `run` never will.
+            unsafe { inner.module.put() };
         }
+        removed
+    }
+}
+
+impl<C: FenceCallbackFn> Drop for CallbackRegistration<C> {
+    fn drop(&mut self) {
+        self.take_off();
     }
 }
 
 impl Fence {
     /// Registers `func` to run when the fence signals.
     ///
-    /// Returns [`Registration::Signalled`] with `func` if the fence already signalled; the
-    /// registration itself only fails when it cannot be allocated.
+    /// Returns [`Registration::Signalled`] with `func` if the fence already signalled. Fails with
+    /// `ENOMEM`, or with `ENODEV` while the module holding the callback's code is being unloaded.
     pub fn add_callback<C: FenceCallbackFn>(
         &self,
         func: C,
         flags: Flags,
     ) -> Result<Registration<C>> {
-        let mut reg = KBox::pin(
+        // `run` is compiled into the module instantiating this function.
+        let module = ModuleRef::of_instance::<C>();
+        if !module.try_get() {
+            return Err(ENODEV);
+        }
+        let boxed = match KBox::new(
             FenceCallback {
                 cb: Opaque::uninit(),
                 fence: self.into(),
-                func: Some(func),
-                registered: false,
+                module,
+                func,
                 _pin: PhantomPinned,
             },
             flags,
-        )?;
-        // SAFETY: Nothing is moved out of the pinned allocation.
-        let this = unsafe { reg.as_mut().get_unchecked_mut() };
-        // `cb` lives in a pinned allocation that removes itself from the fence before it is freed,
-        // and `run` matches the type of `cb`'s container.
-        // SAFETY: The fence is valid and `cb` outlives its registration.
+        ) {
+            Ok(boxed) => boxed,
+            Err(e) => {
+                // SAFETY: Drops the reference taken above.
+                unsafe { module.put() };
+                return Err(e.into());
+            }
+        };
+        // SAFETY: The fence is valid, `cb` is a `dma_fence_cb` in an allocation that stays where
+        // it is until the `CallbackRegistration` built below removes it, and `run` matches the
+        // type of `cb`'s container.
         let ret = unsafe {
             bindings::dma_fence_add_callback(
                 self.as_raw(),
-                this.cb.get(),
+                boxed.cb.get(),
                 Some(FenceCallback::<C>::run),
             )
         };
         match ret {
-            0 => {
-                // INVARIANT: `cb` is now on the fence's callback list.
-                this.registered = true;
-                Ok(Registration::Pending(reg))
+            0 => Ok(Registration::Pending(CallbackRegistration {
+                // INVARIANT: `cb` was added with `run` and holds the module reference.
+                inner: KBox::into_pin(boxed),
+            })),
+            e => {
+                // SAFETY: Nothing was added to the fence: drop the module reference.
+                unsafe { module.put() };
+                if e != ENOENT.to_errno() {
+                    return Err(Error::from_errno(e));
+                }
+                // `cb` was never added, so the allocation is ours alone to unpack.
+                let FenceCallback { func, .. } = KBox::into_inner(boxed);
+                Ok(Registration::Signalled(func))
             }
-            e if e == ENOENT.to_errno() => match this.func.take() {
-                Some(func) => Ok(Registration::Signalled(func)),
-                None => Err(EINVAL),
-            },
-            e => Err(Error::from_errno(e)),
         }
     }
 }

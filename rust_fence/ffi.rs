@@ -40,6 +40,16 @@ unsafe extern "C" {
     pub(crate) fn rust_fence_helper_end_signalling(cookie: bool);
     // Take a `struct module *`, as `void *`: rustc deems the binding of `struct module`
     // not FFI-safe.
-    pub(crate) fn rust_fence_helper_module_get(module: *mut c_void);
     pub(crate) fn rust_fence_helper_module_put(module: *mut c_void);
+    pub(crate) fn rust_fence_helper_try_module_get(module: *mut c_void) -> bool;
+    pub(crate) fn rust_fence_helper_wq() -> *mut bindings::workqueue_struct;
+    pub(crate) fn rust_fence_helper_free_wq_create() -> c_int;
+    pub(crate) fn rust_fence_helper_watch_modules() -> c_int;
+    pub(crate) fn rust_fence_helper_unwatch_modules();
+    pub(crate) fn rust_fence_helper_free_wq_destroy();
+    pub(crate) fn rust_fence_helper_free_wq_flush();
+    pub(crate) fn rust_fence_helper_free_wq_queue(
+        rwork: *mut bindings::rcu_work,
+        func: unsafe extern "C" fn(*mut bindings::work_struct),
+    );
 }

@@ -14,9 +14,11 @@
 #include <linux/export.h>
 #include <linux/fcntl.h>
 #include <linux/module.h>
+#include <linux/notifier.h>
 #include <linux/file.h>
 #include <linux/sched.h>
 #include <linux/sync_file.h>
+#include <linux/workqueue.h>
 
 #include "helpers.h"
 
@@ -135,7 +137,7 @@ void rust_fence_helper_current_comm(char buf[TASK_COMM_LEN])
 EXPORT_SYMBOL_GPL(rust_fence_helper_current_comm);
 
 /*
- * dma_fence_begin/end_signalling() and __module_get()/module_put() are
+ * dma_fence_begin/end_signalling() and try_module_get()/module_put() are
  * static inline without CONFIG_LOCKDEP and CONFIG_MODULE_UNLOAD: wrap them
  * so that rust_fence builds against any configuration.
  */
@@ -151,11 +153,15 @@ void rust_fence_helper_end_signalling(bool cookie)
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_end_signalling);
 
-void rust_fence_helper_module_get(struct module *module)
+/*
+ * Takes a reference on @module unless it is being removed; a NULL @module
+ * (built-in code) needs none.
+ */
+bool rust_fence_helper_try_module_get(struct module *module)
 {
-	__module_get(module);
+	return try_module_get(module);
 }
-EXPORT_SYMBOL_GPL(rust_fence_helper_module_get);
+EXPORT_SYMBOL_GPL(rust_fence_helper_try_module_get);
 
 void rust_fence_helper_module_put(struct module *module)
 {
@@ -169,3 +175,73 @@ struct dma_fence *rust_fence_helper_sync_file_get_fence(int fd)
 	return sync_file_get_fence(fd);
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_sync_file_get_fence);
+
+/*
+ * The library's workqueue. It frees timelines one RCU grace period after
+ * their last reference is gone (queue_rcu_work()), in process context; the
+ * work function that runs is always rust_fence's, and the code of the
+ * provider it calls is kept loaded by the provider's registration or by a
+ * module reference. The KUnit cases of rust_fence queue their work here
+ * too, so that unloading rust_fence (destroy_workqueue()) waits for it.
+ */
+static struct workqueue_struct *rust_fence_free_wq;
+
+struct workqueue_struct *rust_fence_helper_wq(void)
+{
+	return rust_fence_free_wq;
+}
+
+int rust_fence_helper_free_wq_create(void)
+{
+	rust_fence_free_wq = alloc_workqueue("rust_fence_free", WQ_UNBOUND, 0);
+	return rust_fence_free_wq ? 0 : -ENOMEM;
+}
+
+void rust_fence_helper_free_wq_destroy(void)
+{
+	/* rcu_work items first wait for a grace period, then get queued. */
+	rcu_barrier();
+	destroy_workqueue(rust_fence_free_wq);
+}
+
+/* Waits for every rcu_work queued on the free workqueue before the call. */
+void rust_fence_helper_free_wq_flush(void)
+{
+	rcu_barrier();
+	flush_workqueue(rust_fence_free_wq);
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_free_wq_flush);
+
+/* Runs @func in process context on the free workqueue after a grace period. */
+void rust_fence_helper_free_wq_queue(struct rcu_work *rwork, work_func_t func)
+{
+	INIT_RCU_WORK(rwork, func);
+	queue_rcu_work(rust_fence_free_wq, rwork);
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_free_wq_queue);
+
+/*
+ * The module notifier calls MODULE_STATE_GOING after the module's exit
+ * (or failed init) and before free_module(): its code is still there.
+ */
+static int rust_fence_module_notify(struct notifier_block *nb,
+				    unsigned long action, void *data)
+{
+	if (action == MODULE_STATE_GOING)
+		rust_fence_module_going(data);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block rust_fence_module_nb = {
+	.notifier_call = rust_fence_module_notify,
+};
+
+int rust_fence_helper_watch_modules(void)
+{
+	return register_module_notifier(&rust_fence_module_nb);
+}
+
+void rust_fence_helper_unwatch_modules(void)
+{
+	unregister_module_notifier(&rust_fence_module_nb);
+}

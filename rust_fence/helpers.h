@@ -13,6 +13,9 @@
 struct dma_fence;
 struct file;
 struct module;
+struct rcu_work;
+struct work_struct;
+struct workqueue_struct;
 
 struct dma_fence *rust_fence_helper_get(struct dma_fence *fence);
 void rust_fence_helper_put(struct dma_fence *fence);
@@ -27,8 +30,19 @@ struct file *rust_fence_helper_sync_file_create(struct dma_fence *fence);
 void rust_fence_helper_current_comm(char buf[TASK_COMM_LEN]);
 bool rust_fence_helper_begin_signalling(void);
 void rust_fence_helper_end_signalling(bool cookie);
-void rust_fence_helper_module_get(struct module *module);
 void rust_fence_helper_module_put(struct module *module);
+bool rust_fence_helper_try_module_get(struct module *module);
+struct workqueue_struct *rust_fence_helper_wq(void);
+int rust_fence_helper_free_wq_create(void);
+int rust_fence_helper_watch_modules(void);
+void rust_fence_helper_unwatch_modules(void);
+void rust_fence_helper_free_wq_destroy(void);
+void rust_fence_helper_free_wq_flush(void);
+void rust_fence_helper_free_wq_queue(struct rcu_work *rwork,
+				     void (*func)(struct work_struct *work));
 struct dma_fence *rust_fence_helper_sync_file_get_fence(int fd);
+
+/* In provider.rs: runs the unload protocol of providers @module left open. */
+void rust_fence_module_going(struct module *module);
 
 #endif /* _RUST_FENCE_HELPERS_H */

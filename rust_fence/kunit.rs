@@ -12,12 +12,13 @@ use kernel::prelude::*;
 mod tests {
     use kernel::prelude::*;
     use kernel::sync::atomic::{Atomic, Relaxed};
+    use kernel::sync::{new_mutex, Mutex};
     use kernel::sync::{rcu, Arc, Completion};
-    use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
+    use kernel::workqueue::{impl_has_work, new_work, Work, WorkItem};
 
     use crate::{
-        CompleteOnSignal, Fence, FenceOps, Interruptible, QueueWorkOnSignal, Registration,
-        SignallingSection, Timeline, WaitError,
+        CompleteOnSignal, DriverFence, Fence, FenceOps, Interruptible, ProviderRegistration,
+        QueueWorkOnSignal, Registration, SignallingSection, Timeline, WaitError,
     };
 
     /// A callback counting its runs.
@@ -53,6 +54,30 @@ mod tests {
         }
     }
 
+    /// A work item that signals a fence, queued by a callback of another fence.
+    #[pin_data]
+    struct SignalJob {
+        #[pin]
+        work: Work<SignalJob>,
+        #[pin]
+        fence: Mutex<Option<DriverFence<TestOps>>>,
+    }
+
+    impl_has_work! {
+        impl HasWork<Self> for SignalJob { self.work }
+    }
+
+    impl WorkItem for SignalJob {
+        type Pointer = Arc<SignalJob>;
+
+        fn run(this: Arc<SignalJob>) {
+            let fence = this.fence.lock().take();
+            if let Some(fence) = fence {
+                fence.signal();
+            }
+        }
+    }
+
     /// Test issuer: records deadlines and answers `signaled` from a flag.
     struct TestOps {
         deadline: Atomic<i64>,
@@ -78,8 +103,10 @@ mod tests {
         const PINS_MODULE: bool = true;
     }
 
-    /// References held on this module (rust_fence) right now.
+    /// References held on this module (rust_fence) once the timeline frees in flight are done.
     fn module_refs() -> i32 {
+        // SAFETY: No preconditions; the tests run in process context.
+        unsafe { crate::ffi::rust_fence_helper_free_wq_flush() };
         let module = kernel::module::this_module::<crate::RustFenceModule>().as_ptr();
         // SAFETY: `module` is this module, which is loaded while its tests run.
         unsafe { kernel::bindings::module_refcount(module) }
@@ -328,7 +355,7 @@ mod tests {
         let _reg = f
             .fence()
             .add_callback(CompleteOnSignal(done.clone()), GFP_KERNEL)?;
-        workqueue::system().try_spawn(GFP_KERNEL, move || {
+        crate::library_queue().try_spawn(GFP_KERNEL, move || {
             f.signal();
         })?;
         // Returns only once the other thread signalled.
@@ -347,11 +374,40 @@ mod tests {
             }),
             GFP_KERNEL,
         )?;
-        let _reg = f
-            .fence()
-            .add_callback(QueueWorkOnSignal(job.clone()), GFP_KERNEL)?;
+        let _reg = f.fence().add_callback(
+            QueueWorkOnSignal::new(crate::library_queue(), job.clone()),
+            GFP_KERNEL,
+        )?;
         f.signal();
         job.done.wait_for_completion();
+        Ok(())
+    }
+
+    /// A fence signalled because another one did, the way the callbacks' documentation says: not
+    /// from the callback, which would nest two inline fence locks of one lockdep class, but from
+    /// a work item the callback queues.
+    #[test]
+    fn signal_from_callback_through_work() -> Result {
+        let tl = timeline()?;
+        let first = tl.issue(tl.prealloc()?, ());
+        let second = tl.issue(tl.prealloc()?, ());
+        let shared = second.fence_ref();
+        let job = Arc::pin_init(
+            pin_init!(SignalJob {
+                work <- new_work!("rust_fence_kunit::SignalJob"),
+                fence <- new_mutex!(Some(second)),
+            }),
+            GFP_KERNEL,
+        )?;
+        let _reg = first.fence().add_callback(
+            QueueWorkOnSignal::new(crate::library_queue(), job),
+            GFP_KERNEL,
+        )?;
+        assert!(!shared.is_signaled());
+        first.signal();
+        // The work runs soon on another worker: 100 jiffies are at least a second.
+        assert!(shared.wait_timeout(Interruptible::No, 100).is_ok());
+        assert_eq!(shared.error(), Ok(()));
         Ok(())
     }
 
@@ -368,7 +424,7 @@ mod tests {
         let runs = counter()?;
         let mut regs = KVec::new();
         let mut handed_back = 0;
-        workqueue::system().try_spawn(GFP_KERNEL, move || {
+        crate::library_queue().try_spawn(GFP_KERNEL, move || {
             f.signal();
             signalled2.complete_all();
         })?;
@@ -407,7 +463,7 @@ mod tests {
         let provider = crate::library_provider()?;
         let tl = Timeline::new(&provider, c"rust_fence_test", c"pinned", PinnedOps)?;
         let refs = module_refs();
-        let attached = provider.attached();
+        let pinned = provider.pinned();
         let f = tl.issue(tl.prealloc()?, ());
         let shared = f.fence_ref();
         assert_eq!(module_refs(), refs + 1);
@@ -416,11 +472,11 @@ mod tests {
         assert!(shared.is_signaled());
         assert!(shared.is_attached());
         assert_eq!(module_refs(), refs + 1);
-        assert_eq!(provider.attached(), attached + 1);
+        assert_eq!(provider.pinned(), pinned + 1);
         // The last reference releases the fence: the module reference goes with it.
         drop(shared);
         assert_eq!(module_refs(), refs);
-        assert_eq!(provider.attached(), attached);
+        assert_eq!(provider.pinned(), pinned);
         Ok(())
     }
 
@@ -437,6 +493,44 @@ mod tests {
         // A fence of another timeline has no word of ours.
         let other = timeline()?;
         assert!(other.issuer_word(&shared).is_none());
+        Ok(())
+    }
+
+    /// After the unload protocol, a timeline still held issues fences that are already cancelled
+    /// and detached, and no new timeline can be made.
+    #[test]
+    fn closed_provider_issues_cancelled_fences() -> Result {
+        let module = kernel::module::this_module::<crate::RustFenceModule>();
+        let registration = ProviderRegistration::new(module, c"kunit_closed", |_| Ok(()))?;
+        let provider = registration.provider().clone();
+        let tl = Timeline::new(&provider, c"rust_fence_test", c"closed", PinnedOps)?;
+        let refs = module_refs();
+        drop(registration);
+        let f = tl.issue(tl.prealloc()?, ());
+        assert_eq!(f.fence().status(), Some(Err(ENODEV)));
+        assert!(!f.fence().is_attached());
+        // Not even a pinning table pins the module for a fence issued closed.
+        assert_eq!(module_refs(), refs);
+        f.signal();
+        assert_eq!(provider.pending(), 0);
+        assert_eq!(
+            Timeline::new(&provider, c"rust_fence_test", c"late", PinnedOps).err(),
+            Some(ENODEV)
+        );
+        Ok(())
+    }
+
+    /// Stands for another module: the `THIS_MODULE` of built-in code.
+    // SAFETY: NULL is the `THIS_MODULE` of code built into the kernel.
+    static OTHER_MODULE: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+
+    /// A timeline's ops and data drop are compiled into the module creating it, so only the
+    /// provider's own module may create its timelines.
+    #[test]
+    fn timeline_of_another_module_refused() -> Result {
+        let registration = ProviderRegistration::new(&OTHER_MODULE, c"kunit_other", |_| Ok(()))?;
+        let refused = Timeline::new(registration.provider(), c"rust_fence_test", c"x", PinnedOps);
+        assert_eq!(refused.err(), Some(EINVAL));
         Ok(())
     }
 

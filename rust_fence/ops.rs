@@ -19,7 +19,6 @@
 use core::marker::PhantomData;
 
 use kernel::bindings;
-use kernel::module::this_module;
 use kernel::prelude::*;
 use kernel::sync::atomic::Relaxed;
 
@@ -63,36 +62,52 @@ pub trait FenceOps: Send + Sync + Sized + 'static {
     }
 }
 
-/// The `dma_fence_ops` table of the issuer type `T`.
+/// The `dma_fence_ops` tables of the issuer type `T`.
 pub(crate) struct OpsTable<T: FenceOps>(PhantomData<T>);
 
 impl<T: FenceOps> OpsTable<T> {
-    /// One table per type; never `wait`, and `release` only for module-pinning types.
-    pub(crate) const OPS: bindings::dma_fence_ops = bindings::dma_fence_ops {
-        get_driver_name: Some(Self::get_driver_name),
-        get_timeline_name: Some(Self::get_timeline_name),
-        enable_signaling: if T::HAS_ENABLE_SIGNALING {
-            Some(Self::enable_signaling)
+    /// The table of fences that detach on signal: never `wait`, never `release`.
+    pub(crate) const DETACHED: bindings::dma_fence_ops = Self::table(false);
+
+    /// The table of fences that stay attached until released, for module-pinning types.
+    pub(crate) const PINNING: bindings::dma_fence_ops = Self::table(true);
+
+    /// Returns the table a timeline of `T` issues fences with while its provider is open.
+    ///
+    /// The table is a constant promoted to a static in the module that instantiates this
+    /// function; [`Timeline::new`](crate::Timeline::new) records it once, so every fence of a
+    /// timeline uses the table of the provider's module.
+    pub(crate) fn attached() -> &'static bindings::dma_fence_ops {
+        if T::PINS_MODULE {
+            &Self::PINNING
         } else {
-            None
-        },
-        signaled: if T::HAS_SIGNALED {
-            Some(Self::signaled)
-        } else {
-            None
-        },
-        wait: None,
-        release: if T::PINS_MODULE {
-            Some(Self::release)
-        } else {
-            None
-        },
-        set_deadline: if T::HAS_SET_DEADLINE {
-            Some(Self::set_deadline)
-        } else {
-            None
-        },
-    };
+            &Self::DETACHED
+        }
+    }
+
+    const fn table(release: bool) -> bindings::dma_fence_ops {
+        bindings::dma_fence_ops {
+            get_driver_name: Some(Self::get_driver_name),
+            get_timeline_name: Some(Self::get_timeline_name),
+            enable_signaling: if T::HAS_ENABLE_SIGNALING {
+                Some(Self::enable_signaling)
+            } else {
+                None
+            },
+            signaled: if T::HAS_SIGNALED {
+                Some(Self::signaled)
+            } else {
+                None
+            },
+            wait: None,
+            release: if release { Some(Self::release) } else { None },
+            set_deadline: if T::HAS_SET_DEADLINE {
+                Some(Self::set_deadline)
+            } else {
+                None
+            },
+        }
+    }
 
     /// Returns the timeline of a fence issued with this table.
     ///
@@ -128,8 +143,9 @@ impl<T: FenceOps> OpsTable<T> {
     ///
     /// Called by the dma_fence core, only for fences issued with this table.
     unsafe extern "C" fn enable_signaling(fence: *mut bindings::dma_fence) -> bool {
-        // The core holds a reference to the fence while it calls the op.
-        // SAFETY: The core calls this op only for fences issued with this table.
+        // SAFETY: The core calls this op only for fences issued with this table, while the fence
+        // is pending or within the grace period after its signal (so the timeline is alive), and
+        // holds a reference to the fence meanwhile.
         let (tl, f) = unsafe { (Self::timeline(fence), Fence::from_raw(fence)) };
         T::enable_signaling(tl.data(), f)
     }
@@ -163,20 +179,19 @@ impl<T: FenceOps> OpsTable<T> {
     unsafe extern "C" fn release(fence: *mut bindings::dma_fence) {
         // SAFETY: Fences of pinning tables own one timeline reference (taken in `issue_at`).
         let timeline = unsafe { Timeline::<T>::from_fence_reference(fence) };
-        timeline.provider().0.stats.attached.fetch_sub(1, Relaxed);
+        let provider = timeline.provider().clone();
+        provider.0.pinned.fetch_sub(1, Relaxed);
+        // Its last reference queues the free of the timeline, which takes its own module
+        // reference: the module is pinned by this fence until the end of this function.
         drop(timeline);
-        // `dma_fence_free` frees the allocation whose first field is the fence with `kfree_rcu()`,
-        // as the core does for fences without `release`.
-        // SAFETY: The last reference is gone and the fence heads its allocation.
+        // SAFETY: The last reference is gone and the fence heads its allocation;
+        // `dma_fence_free` frees it with `kfree_rcu()`, as the core does for fences without
+        // `release`.
         unsafe { bindings::dma_fence_free(fence) };
-        // Last, since the module may unload from here on. Returning into its code is still
-        // safe: the core calls `release` inside `rcu_read_lock()`, and unloading waits for a
-        // grace period (`free_module()`) before it frees the module's memory.
-        // SAFETY: Fences of pinning tables own one module reference (taken in `issue_at`).
-        unsafe {
-            crate::ffi::rust_fence_helper_module_put(
-                this_module::<T::OwnerModule>().as_ptr().cast(),
-            )
-        };
+        // SAFETY: Fences of pinning tables own one reference on the provider's module (taken in
+        // `issue_at`), dropped last since the module may unload from here on. Returning into its
+        // code is still safe: the core calls `release` inside `rcu_read_lock()`, and unloading
+        // waits for a grace period (`free_module()`) before it frees the module's memory.
+        unsafe { provider.0.module().put() };
     }
 }

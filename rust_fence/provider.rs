@@ -4,86 +4,186 @@
 //!
 //! C header: [`include/linux/dma-fence.h`](srctree/include/linux/dma-fence.h)
 //!
-//! A module that issues fences may unload while they live on only if, in this order:
+//! A module that issues fences may unload while they live on only if nothing it issued, queued
+//! or kept can run its code or reach its memory afterwards. Dropping a
+//! [`ProviderRegistration`] makes sure of that, whatever safe code did before:
 //!
-//! 1. every fence it issued is signalled (or cancelled with an error), so the core has detached
-//!    it from the module's ops tables;
-//! 2. one RCU grace period passes (`synchronize_rcu()`), so a reader that loaded an ops pointer
-//!    before the detach has left its read section and no longer runs module code;
-//! 3. the RCU callbacks the module queued (timeline data freed with `call_rcu()`) have run
-//!    (`rcu_barrier()`), since their code lives in the module.
+//! 1. The provider closes: from now on a timeline of the provider issues fences that are already
+//!    cancelled with `-ENODEV` and detached from its ops, and no new timeline can be created.
+//! 2. Every pending fence is cancelled with `-ENODEV`, so the core has detached it from the
+//!    module's ops tables. The provider tracks pending fences itself, so even a handle leaked
+//!    with `mem::forget` is cancelled.
+//! 3. The module's state is dropped.
+//! 4. One RCU grace period passes (`synchronize_rcu()`), so a reader that loaded an ops pointer
+//!    before the detach has left its read section and no longer runs module code.
+//! 5. The timeline frees queued so far have run. Timeline data is freed in process context one
+//!    grace period after its last reference is gone, by rust_fence's workqueue, and the free may
+//!    queue further frees (data owning timelines): the registration waits until none is in
+//!    flight. A timeline whose last reference is dropped later still is freed with a reference
+//!    on the module held until the free ran; during the module's own exit, when no reference
+//!    can be taken any more, it is freed at once, since nothing can reach it any more. Before
+//!    the protocol, frees hold no module reference, so that `rmmod` right after a timeline was
+//!    dropped does not fail: the protocol waits for them.
 //!
-//! [`ProviderRegistration`] does exactly that when it is dropped, after dropping the module's
-//! state (its timelines and handles). It tracks the fences still pending by itself, so even a
-//! handle leaked with `mem::forget` is cancelled. The cost is one grace period whatever the
-//! number of fences. What each registration issued is listed in
-//! `/sys/kernel/debug/rust_fence/providers`.
+//! The cost is one grace period whatever the number of fences.
 
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
-use kernel::seq_file::SeqFile;
-use kernel::seq_print;
 use kernel::str::CString;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{rcu, Arc, SpinLockIrq};
 use kernel::time::{Delta, Instant, Monotonic};
+use kernel::ThisModule;
 
 use crate::ffi;
+use crate::module_ref::ModuleRef;
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised in the module's init, before any provider can be registered.
-    pub(crate) unsafe(uninit) static PROVIDERS: Mutex<KVec<Arc<ProviderInner>>> = KVec::new();
+    unsafe(uninit) static OPEN_PROVIDERS: Mutex<KVec<Arc<ProviderInner>>> = KVec::new();
 }
 
-/// What a provider has issued, for `/sys/kernel/debug/rust_fence/providers`.
-pub(crate) struct Stats {
-    /// Fences issued.
-    pub(crate) issued: Atomic<u64>,
-    /// Fences whose issuer handle signalled or cancelled them.
-    pub(crate) completed: Atomic<u64>,
-    /// Fences still pointing to the provider's ops: pending ones, and signalled fences of
-    /// module-pinning tables not released yet.
-    pub(crate) attached: Atomic<u64>,
-    /// Fences cancelled by the unload protocol.
-    pub(crate) cancelled_at_unload: Atomic<u64>,
-    /// Timelines not freed yet.
-    pub(crate) timelines: Atomic<u64>,
+/// Prepares the registry of open providers; called once from rust_fence's init.
+///
+/// # Safety
+///
+/// Called once, before any registration.
+pub(crate) unsafe fn init_registry() {
+    // SAFETY: Guaranteed by the caller.
+    unsafe { OPEN_PROVIDERS.init() };
+}
+
+/// Frees the registry's memory; rust_fence's exit calls it when no provider is left.
+pub(crate) fn free_registry() {
+    drop(core::mem::take(&mut *OPEN_PROVIDERS.lock()));
+}
+
+/// The state of a provider under its lock.
+pub(crate) struct Tracking {
+    /// The fences not completed yet, by address, so unloading can cancel them. An entry exists
+    /// only while the issuer handle holds a reference to the fence.
+    pending: RBTree<usize, ()>,
+    /// Set by the unload protocol: nothing new is tracked.
+    closed: bool,
+    /// Timeline frees queued and not finished.
+    frees_in_flight: usize,
+    /// Set once the unload protocol waited for the frees: a free without a module reference
+    /// would no longer be waited for.
+    drained: bool,
 }
 
 /// The shared state of a provider.
+///
+/// # Invariants
+///
+/// `module` is the module that owns the registration; the timelines of the provider have their
+/// ops and their data's drop code in it.
 #[pin_data]
 pub struct ProviderInner {
-    name: CString,
-    pub(crate) stats: Stats,
-    /// The fences not completed yet, by address, so unloading can cancel them. An entry exists
-    /// only while the issuer handle holds a reference to the fence.
+    pub(crate) name: CString,
+    module: ModuleRef,
+    /// Fences issued while open.
+    issued: Atomic<u64>,
+    /// Fences of module-pinning tables not released yet.
+    pub(crate) pinned: Atomic<u64>,
+    /// Timelines not freed yet.
+    timelines: Atomic<u64>,
     #[pin]
-    pub(crate) pending: SpinLockIrq<RBTree<usize, ()>>,
+    tracking: SpinLockIrq<Tracking>,
+}
+
+/// How [`ProviderInner::begin_free`] wants a timeline freed.
+pub(crate) enum Free {
+    /// One grace period later, in process context, by the free workqueue; [`ProviderInner::end_free`]
+    /// when done. `pinned`: a reference on the provider's module is held for it, to be dropped
+    /// after the free.
+    Queue { pinned: bool },
+    /// At once: the module is in its exit, after its registration waited for the frees, so no
+    /// reference on it can be taken and nothing would wait for a queued free. No ops callback
+    /// can read the timeline any more: its fences were cancelled before the protocol's grace
+    /// period, later ones were issued detached, and pinning ones cannot exist (they would have
+    /// kept the module from unloading).
+    Now,
+}
+
+/// What [`ProviderInner::track`] decided for a new fence.
+pub(crate) enum Issue {
+    /// The fence is tracked and may use the provider's ops.
+    Open,
+    /// The provider is closed: the fence must be issued cancelled and detached.
+    Closed,
 }
 
 impl ProviderInner {
-    /// Records a new pending fence; `node` was allocated ahead, so this cannot fail.
+    /// Returns the module that owns the provider.
+    pub(crate) fn module(&self) -> ModuleRef {
+        self.module
+    }
+
+    /// Runs `init` on a new fence at `fence` and records it as pending, in one critical section
+    /// so the unload protocol either sees the fence or closes the provider before it exists;
+    /// `node` was allocated ahead, so this cannot fail. Tells `init` whether it may use the
+    /// provider's ops: not if the provider is closed or the caller says it may not (`may_open`).
     pub(crate) fn track(
         &self,
         fence: *mut bindings::dma_fence,
         node: RBTreeNodeReservation<usize, ()>,
-    ) {
-        self.stats.issued.fetch_add(1, Relaxed);
-        self.stats.attached.fetch_add(1, Relaxed);
-        self.pending
-            .lock()
-            .insert(node.into_node(fence as usize, ()));
+        may_open: bool,
+        init: impl FnOnce(Issue),
+    ) -> Issue {
+        let mut tracking = self.tracking.lock();
+        if tracking.closed || !may_open {
+            drop(tracking);
+            init(Issue::Closed);
+            return Issue::Closed;
+        }
+        init(Issue::Open);
+        tracking.pending.insert(node.into_node(fence as usize, ()));
+        self.issued.fetch_add(1, Relaxed);
+        Issue::Open
     }
 
-    /// Forgets a fence that its handle completed; `detached` if it no longer points to our ops.
-    pub(crate) fn untrack(&self, fence: *mut bindings::dma_fence, detached: bool) {
-        let node = self.pending.lock().remove_node(&(fence as usize));
+    /// Forgets a fence that its handle completed.
+    pub(crate) fn untrack(&self, fence: *mut bindings::dma_fence) {
+        let node = self.tracking.lock().pending.remove_node(&(fence as usize));
         drop(node);
-        self.stats.completed.fetch_add(1, Relaxed);
-        if detached {
-            self.stats.attached.fetch_sub(1, Relaxed);
+    }
+
+    /// Counts a new timeline, unless the provider is closed.
+    pub(crate) fn add_timeline(&self) -> Result {
+        let tracking = self.tracking.lock();
+        if tracking.closed {
+            return Err(ENODEV);
         }
+        self.timelines.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
+    /// Decides how to free a timeline whose last reference is gone.
+    ///
+    /// While the registration has not waited for the frees yet, the free is queued and the
+    /// registration will wait for it. Later, the provider's module may unload at any time: the
+    /// free is queued holding a reference on it, or, if the module is in its exit and none can be
+    /// taken, done at once.
+    pub(crate) fn begin_free(&self) -> Free {
+        let mut tracking = self.tracking.lock();
+        let free = if !tracking.drained {
+            Free::Queue { pinned: false }
+        } else if self.module.try_get() {
+            Free::Queue { pinned: true }
+        } else {
+            self.timelines.fetch_sub(1, Relaxed);
+            return Free::Now;
+        };
+        tracking.frees_in_flight += 1;
+        free
+    }
+
+    /// A queued timeline free has finished running the provider's code.
+    pub(crate) fn end_free(&self) {
+        self.timelines.fetch_sub(1, Relaxed);
+        self.tracking.lock().frees_in_flight -= 1;
     }
 
     /// Cancels every pending fence with `-ENODEV`; returns how many.
@@ -93,11 +193,11 @@ impl ProviderInner {
             // Take one fence out under the lock, with a reference: its handle may be completing
             // it at the same time, which is harmless (signalling twice is a no-op).
             let fence = {
-                let mut pending = self.pending.lock();
-                let Some(addr) = pending.iter().next().map(|(addr, ())| *addr) else {
+                let mut tracking = self.tracking.lock();
+                let Some(addr) = tracking.pending.iter().next().map(|(addr, ())| *addr) else {
                     break;
                 };
-                pending.remove(&addr);
+                tracking.pending.remove(&addr);
                 let fence = addr as *mut bindings::dma_fence;
                 // SAFETY: The entry existed, so the issuer handle still held its reference.
                 unsafe { ffi::rust_fence_helper_get(fence) }
@@ -109,29 +209,7 @@ impl ProviderInner {
             // SAFETY: Drops the reference taken above.
             unsafe { ffi::rust_fence_helper_put(fence) };
         }
-        self.stats.cancelled_at_unload.fetch_add(cancelled, Relaxed);
         cancelled
-    }
-
-    /// Issued and not completed; `completed` is read first, so a fence issued and completed
-    /// between the two reads cannot make it negative.
-    fn pending(&self) -> u64 {
-        let completed = self.stats.completed.load(Relaxed);
-        self.stats.issued.load(Relaxed).saturating_sub(completed)
-    }
-
-    fn show(&self, m: &SeqFile) {
-        let completed = self.stats.completed.load(Relaxed);
-        let issued = self.stats.issued.load(Relaxed);
-        seq_print!(
-            m,
-            "{:<16} {:>10} {:>10} {:>10} {:>10}\n",
-            self.name.to_str().unwrap_or("?"),
-            issued,
-            completed,
-            issued.saturating_sub(completed),
-            self.stats.attached.load(Relaxed)
-        );
     }
 }
 
@@ -147,47 +225,52 @@ impl Provider {
 
     /// Returns the number of fences issued and not completed by their handle yet.
     pub fn pending(&self) -> u64 {
-        self.0.pending()
+        self.0.tracking.lock().pending.iter().count() as u64
     }
 
-    /// Returns the number of fences still pointing to the provider's ops tables.
-    pub fn attached(&self) -> u64 {
-        self.0.stats.attached.load(Relaxed)
+    /// Returns the number of fences of module-pinning tables not released yet: they keep
+    /// pointing to the provider's ops after they signal.
+    pub fn pinned(&self) -> u64 {
+        self.0.pinned.load(Relaxed)
     }
 
     /// Returns the number of fences issued so far.
     pub fn issued(&self) -> u64 {
-        self.0.stats.issued.load(Relaxed)
+        self.0.issued.load(Relaxed)
+    }
+
+    /// Returns the number of timelines not freed yet.
+    pub fn timelines(&self) -> u64 {
+        self.0.timelines.load(Relaxed)
     }
 }
 
 /// A module's registration as a fence provider, owning the module's fence state `S`.
 ///
-/// Dropping it drops `S`, then runs the unload protocol (see the module documentation).
-/// Declare it as the last field of the module struct if the module has other fields: fields
-/// are dropped in declaration order.
+/// Dropping it runs the unload protocol (see the module documentation), which also drops `S`.
+/// Whatever else the module still holds when it unloads (timelines, handles, a leaked
+/// registration's provider) can no longer reach its code.
 pub struct ProviderRegistration<S> {
     provider: Provider,
     state: Option<S>,
 }
 
 impl<S> ProviderRegistration<S> {
-    /// Registers provider `name` and builds its state with `init`, which gets the provider to
-    /// create timelines with.
-    pub fn new(name: &CStr, init: impl FnOnce(&Provider) -> Result<S>) -> Result<Self> {
-        let provider = Provider(register(name)?);
-        match init(&provider) {
-            Ok(state) => Ok(Self {
-                provider,
-                state: Some(state),
-            }),
-            Err(e) => {
-                let start = Instant::<Monotonic>::now();
-                provider.0.cancel_pending();
-                unload(&provider, start, start.elapsed());
-                Err(e)
-            }
-        }
+    /// Registers provider `name` of `module` (the module calling this, as given to its `init`)
+    /// and builds its state with `init`, which gets the provider to create timelines with.
+    pub fn new(
+        module: &'static ThisModule,
+        name: &CStr,
+        init: impl FnOnce(&Provider) -> Result<S>,
+    ) -> Result<Self> {
+        let inner = register(module, name)?;
+        let mut this = Self {
+            provider: Provider(inner),
+            state: None,
+        };
+        // On error, dropping `this` runs the unload protocol for what `init` issued.
+        this.state = Some(init(&this.provider)?);
+        Ok(this)
     }
 
     /// Returns the provider.
@@ -202,86 +285,140 @@ impl<S> ProviderRegistration<S> {
     }
 }
 
-impl<S> Drop for ProviderRegistration<S> {
-    fn drop(&mut self) {
-        let start = Instant::<Monotonic>::now();
-        // Cancel first, with -ENODEV: dropping the state would cancel with -ECANCELED.
-        self.provider.0.cancel_pending();
-        let cancelled = start.elapsed();
-        drop(self.state.take());
-        unload(&self.provider, start, cancelled);
-    }
-}
-
-fn register(name: &CStr) -> Result<Arc<ProviderInner>> {
+/// Allocates the shared state of a provider.
+///
+/// Not generic, so that the lock class and its name both live in rust_fence: lockdep keys a class
+/// by the address of its static key and keeps its name, which a generic caller would place in the
+/// registering module, gone after it unloads.
+fn register(module: &'static ThisModule, name: &CStr) -> Result<Arc<ProviderInner>> {
     let name = CString::try_from(name)?;
-    let inner = Arc::pin_init(
+    Arc::pin_init(
         pin_init!(ProviderInner {
             name,
-            stats: Stats {
-                issued: Atomic::new(0),
-                completed: Atomic::new(0),
-                attached: Atomic::new(0),
-                cancelled_at_unload: Atomic::new(0),
-                timelines: Atomic::new(0),
-            },
-            pending <- kernel::new_spinlock_irq!(RBTree::new(), "rust_fence_provider"),
+            // INVARIANT: The module calling `ProviderRegistration::new` owns the registration.
+            module: ModuleRef::from_this_module(module),
+            issued: Atomic::new(0),
+            pinned: Atomic::new(0),
+            timelines: Atomic::new(0),
+            tracking <- kernel::new_spinlock_irq!(
+                Tracking {
+                    pending: RBTree::new(),
+                    closed: false,
+                    frees_in_flight: 0,
+                    drained: false,
+                },
+                "rust_fence_provider"
+            ),
         }),
         GFP_KERNEL,
-    )?;
-    PROVIDERS.lock().push(inner.clone(), GFP_KERNEL)?;
-    Ok(inner)
+    )
+    .and_then(|inner| {
+        OPEN_PROVIDERS.lock().push(inner.clone(), GFP_KERNEL)?;
+        Ok(inner)
+    })
 }
 
-/// The rest of the unload protocol, after the cancel at `start` that took `cancelled` and the
-/// drop of the module's state: a last cancel for fences issued meanwhile, one grace period,
-/// wait for RCU callbacks, unregister.
-fn unload(provider: &Provider, start: Instant<Monotonic>, cancelled: Delta) {
-    let inner = &provider.0;
-    inner.cancel_pending();
-    let state_dropped = start.elapsed();
+impl<S> Drop for ProviderRegistration<S> {
+    fn drop(&mut self) {
+        let closed = close(&self.provider.0);
+        drop(self.state.take());
+        finish(&self.provider.0, closed);
+    }
+}
+
+/// What [`close`] did, for [`finish`] to report.
+struct Closed {
+    start: Instant<Monotonic>,
+    cancelled: u64,
+    cancel_time: Delta,
+}
+
+/// Steps 1 and 2 of the unload protocol: closes the provider and cancels its pending fences.
+fn close(inner: &ProviderInner) -> Closed {
+    let start = Instant::<Monotonic>::now();
+    inner.tracking.lock().closed = true;
+    // Cancel first, with -ENODEV: dropping the state would cancel with -ECANCELED.
+    let cancelled = inner.cancel_pending();
+    Closed {
+        start,
+        cancelled,
+        cancel_time: start.elapsed(),
+    }
+}
+
+/// Steps 4 and 5 of the unload protocol, once the state is dropped: the grace period, then the
+/// wait for the timeline frees.
+fn finish(inner: &ProviderInner, closed: Closed) {
+    let Closed {
+        start,
+        cancelled,
+        cancel_time,
+    } = closed;
+    let state_time = start.elapsed();
     // Readers that loaded one of our ops pointers before the detach are done after this.
     rcu::synchronize_rcu();
-    let grace_period = start.elapsed();
-    // Our `call_rcu` callbacks (freeing timeline data, code in our module) have run after this.
-    rcu::rcu_barrier();
-    let elapsed = start.elapsed();
-    PROVIDERS.lock().retain(|p| !core::ptr::eq(&**p, &**inner));
-    let timelines = inner.stats.timelines.load(Relaxed);
-    if timelines != 0 {
-        // Their data will be freed by RCU callbacks whose code may be gone by then.
-        pr_err!(
-            "{}: {} timelines still alive after the unload protocol: drop them before the registration\n",
-            inner.name.to_str().unwrap_or("?"),
-            timelines
-        );
+    let grace_time = start.elapsed();
+    // The frees queued so far, and those they queue, have run after this. Afterwards a free
+    // is only queued with a module reference (`begin_free`).
+    let mut rounds = 0;
+    loop {
+        {
+            let mut tracking = inner.tracking.lock();
+            if tracking.frees_in_flight == 0 {
+                tracking.drained = true;
+                break;
+            }
+        }
+        // SAFETY: No preconditions; this function may sleep, as `drop` of a registration may.
+        unsafe { ffi::rust_fence_helper_free_wq_flush() };
+        rounds += 1;
     }
+    OPEN_PROVIDERS
+        .lock()
+        .retain(|p| !core::ptr::eq::<ProviderInner>(&**p, inner));
+    let elapsed = start.elapsed();
     pr_info!(
-        "{}: unload protocol done in {} us (cancel {} us, state drop {} us, synchronize_rcu {} us, rcu_barrier {} us): {} issued, {} cancelled at unload, {} still attached\n",
+        "{}: unload protocol done in {} us (cancel {} us, state drop {} us, synchronize_rcu {} us, timeline frees {} us in {} rounds): {} issued, {} cancelled at unload, {} pinned fences alive, {} timelines alive\n",
         inner.name.to_str().unwrap_or("?"),
         elapsed.as_micros_ceil(),
-        cancelled.as_micros_ceil(),
-        (state_dropped - cancelled).as_micros_ceil(),
-        (grace_period - state_dropped).as_micros_ceil(),
-        (elapsed - grace_period).as_micros_ceil(),
-        inner.stats.issued.load(Relaxed),
-        inner.stats.cancelled_at_unload.load(Relaxed),
-        inner.stats.attached.load(Relaxed)
+        cancel_time.as_micros_ceil(),
+        (state_time - cancel_time).as_micros_ceil(),
+        (grace_time - state_time).as_micros_ceil(),
+        (elapsed - grace_time).as_micros_ceil(),
+        rounds,
+        inner.issued.load(Relaxed),
+        cancelled,
+        inner.pinned.load(Relaxed),
+        inner.timelines.load(Relaxed)
     );
 }
 
-/// Writes the providers table of `/sys/kernel/debug/rust_fence/providers`.
-pub(crate) fn show_providers(m: &SeqFile) {
-    seq_print!(
-        m,
-        "{:<16} {:>10} {:>10} {:>10} {:>10}\n",
-        "provider",
-        "issued",
-        "signalled",
-        "pending",
-        "attached"
-    );
-    for p in PROVIDERS.lock().iter() {
-        p.show(m);
+/// Runs the unload protocol of the providers that `module` left open: it exited (or failed to
+/// initialise) without dropping their registrations, which safe code may leak (`mem::forget`, a
+/// reference cycle, a static). Their state is leaked with them, but no fence stays attached to
+/// the module's ops and no timeline free runs its code after it is gone.
+///
+/// # Safety
+///
+/// Called by the module notifier for `MODULE_STATE_GOING`, after the module's exit and before
+/// its memory is freed.
+#[no_mangle]
+unsafe extern "C" fn rust_fence_module_going(module: *mut bindings::module) {
+    let going = ModuleRef::from_raw(module.cast());
+    loop {
+        let provider = OPEN_PROVIDERS
+            .lock()
+            .iter()
+            .find(|p| p.module == going)
+            .cloned();
+        let Some(provider) = provider else {
+            break;
+        };
+        pr_err!(
+            "{}: the module went without dropping its provider registration: running the unload protocol, its state is leaked\n",
+            provider.name.to_str().unwrap_or("?")
+        );
+        let closed = close(&provider);
+        finish(&provider, closed);
     }
 }

@@ -15,7 +15,6 @@ use core::pin::Pin;
 use core::ptr::{self, NonNull};
 
 use kernel::bindings;
-use kernel::module::this_module;
 use kernel::prelude::*;
 use kernel::rbtree::RBTreeNodeReservation;
 use kernel::str::CString;
@@ -26,8 +25,9 @@ use kernel::types::Opaque;
 
 use crate::fence::Fence;
 use crate::ffi;
+use crate::module_ref::ModuleRef;
 use crate::ops::{FenceOps, OpsTable};
-use crate::provider::Provider;
+use crate::provider::{Free, Issue, Provider};
 
 /// The memory of one fence.
 ///
@@ -42,24 +42,37 @@ struct FenceAlloc {
     issuer_word: Atomic<u64>,
 }
 
-/// The shared state of a timeline.
+/// The part of a timeline that rust_fence's own code reaches, whatever the data type.
 ///
 /// # Invariants
 ///
 /// - `context` was returned by `dma_fence_context_alloc(1)`.
-/// - `provider` tracks the fences of this timeline that are pending.
-/// - The allocation is freed through `call_rcu()` one grace period after `refcount` dropped to
-///   zero, so an ops callback that started before the last fence of the timeline signalled can
-///   still read it.
-#[pin_data]
-pub(crate) struct TimelineInner<T: FenceOps> {
+/// - `ops` and `detached_ops` are `'static` tables of the timeline's type in the module of
+///   `provider`, and `free` drops and frees the whole [`TimelineInner`]; its code is in that
+///   module too.
+/// - The allocation is freed one RCU grace period after `refcount` dropped to zero, so an ops
+///   callback that started before the last fence of the timeline signalled can still read it.
+#[repr(C)]
+pub(crate) struct TimelineHeader {
     refcount: Refcount,
-    rcu: Opaque<bindings::callback_head>,
+    free_work: Opaque<bindings::rcu_work>,
+    free: unsafe fn(*mut TimelineHeader),
+    /// Whether the queued free holds a reference on the provider's module.
+    free_pinned: Atomic<i32>,
+    provider: Provider,
+    ops: &'static bindings::dma_fence_ops,
+    detached_ops: &'static bindings::dma_fence_ops,
     context: u64,
     next_seqno: Atomic<u64>,
-    provider: Provider,
     driver_name: CString,
     timeline_name: CString,
+}
+
+/// The shared state of a timeline: the header, then the issuer's data.
+#[repr(C)]
+#[pin_data]
+pub(crate) struct TimelineInner<T: FenceOps> {
+    header: TimelineHeader,
     #[pin]
     data: T,
 }
@@ -74,46 +87,107 @@ impl<T: FenceOps> TimelineInner<T> {
     /// caller is in an RCU read section that began before the fence signalled.
     pub(crate) unsafe fn from_fence<'a>(fence: *mut bindings::dma_fence) -> &'a Self {
         let alloc = fence.cast::<FenceAlloc>();
-        // `base` is the first field of the `repr(C)` `FenceAlloc` that holds every fence issued
-        // by a timeline.
-        // SAFETY: The caller guarantees that the fence is ours and its timeline alive.
+        // SAFETY: `base` is the first field of the `repr(C)` `FenceAlloc` that holds every fence
+        // issued by a timeline, whose `timeline` field points to the live `TimelineInner<T>`
+        // that issued it (guaranteed by the caller).
         unsafe { &*(*alloc).timeline.cast::<Self>() }
     }
 
     pub(crate) fn driver_name(&self) -> &CStr {
-        &self.driver_name
+        &self.header.driver_name
     }
 
     pub(crate) fn timeline_name(&self) -> &CStr {
-        &self.timeline_name
+        &self.header.timeline_name
     }
 
     pub(crate) fn data(&self) -> &T {
         &self.data
     }
 
-    /// Frees the timeline once a grace period passed after its last reference was dropped.
+    /// Drops and frees a timeline; the `free` of its header.
     ///
     /// # Safety
     ///
-    /// Called by RCU for the `rcu` head queued in `Timeline::drop`.
-    unsafe extern "C" fn free_rcu(head: *mut bindings::callback_head) {
-        // It was allocated by `KBox` in `Timeline::new`.
-        // SAFETY: `head` is the `rcu` field of a `TimelineInner<T>` with no reference left.
-        let inner = unsafe { kernel::container_of!(Opaque::cast_from(head), Self, rcu) };
-        // SAFETY: See above; nobody else can reach the allocation any more.
-        let inner = unsafe { KBox::from_raw(inner.cast_mut()) };
-        let provider = inner.provider.clone();
-        drop(inner);
-        provider.0.stats.timelines.fetch_sub(1, Relaxed);
+    /// `header` is the header of a `TimelineInner<T>` allocated by `Timeline::new` that nobody
+    /// can reach any more.
+    unsafe fn free(header: *mut TimelineHeader) {
+        // SAFETY: The header is the first field of the `repr(C)` `TimelineInner<T>`, which was
+        // allocated by `KBox` in `Timeline::new` and is not reachable by anybody else.
+        drop(unsafe { KBox::from_raw(header.cast::<Self>()) });
+    }
+}
+
+/// Runs the queued free of a timeline, in process context on rust_fence's free workqueue.
+///
+/// Not generic: the workqueue always calls rust_fence's code, and the provider's code (the data's
+/// drop) is kept loaded by the module reference or by the registration waiting for this free.
+///
+/// # Safety
+///
+/// `work` is the work of the `free_work` of a `TimelineHeader` queued by [`defer_free`].
+unsafe extern "C" fn run_free(work: *mut bindings::work_struct) {
+    // SAFETY: `work` is the `work` field of the `rcu_work` in the `free_work` field of a
+    // header, queued by `defer_free` after the last reference was dropped: nobody else uses it.
+    let header = unsafe {
+        let rwork = kernel::container_of!(work, bindings::rcu_work, work);
+        kernel::container_of!(Opaque::cast_from(rwork), TimelineHeader, free_work).cast_mut()
+    };
+    // SAFETY: The header is alive until `free` below.
+    let (provider, pinned) = unsafe {
+        (
+            (*header).provider.clone(),
+            (*header).free_pinned.load(Relaxed) != 0,
+        )
+    };
+    // SAFETY: The header was queued once, by `defer_free`, with no reference left. Its `free`
+    // is code of the provider's module, which is loaded: `begin_free` took a module reference
+    // (`pinned`), or the registration waits for `end_free` below before the module can go.
+    unsafe { ((*header).free)(header) };
+    provider.0.end_free();
+    if pinned {
+        // SAFETY: Drops the module reference `begin_free` took. We return into rust_fence's
+        // code, which outlives the provider module (it uses rust_fence).
+        unsafe { provider.0.module().put() };
+    }
+}
+
+/// Frees a timeline whose last reference is gone, one RCU grace period later in process context.
+///
+/// # Safety
+///
+/// `header` heads a live `TimelineInner` whose reference count just dropped to zero.
+unsafe fn defer_free(header: *mut TimelineHeader) {
+    // SAFETY: The header is alive (see above); nobody else can reach it any more, except ops
+    // callbacks in RCU read sections that began before the last fence signalled, which only
+    // read the names and the data.
+    let this = unsafe { &*header };
+    let provider = &this.provider.0;
+    match provider.begin_free() {
+        Free::Queue { pinned } => {
+            this.free_pinned.store(i32::from(pinned), Relaxed);
+            // SAFETY: `free_work` is unused until now and stays valid until `run_free` frees
+            // the timeline.
+            unsafe { ffi::rust_fence_helper_free_wq_queue(this.free_work.get(), run_free) };
+        }
+        Free::Now => {
+            pr_warn!(
+                "{}: timeline {:?} dropped in the module's exit after the provider registration: freed at once; drop timelines before the registration\n",
+                provider.name.to_str().unwrap_or("?"),
+                this.timeline_name
+            );
+            // SAFETY: The module is in its exit, so its code runs and is loaded until we return;
+            // nothing can reach the timeline any more (see `Free::Now`), and `this` is not used
+            // after the free.
+            unsafe { (this.free)(header) };
+        }
     }
 }
 
 /// A fence context and the data of its issuer.
 ///
-/// Cloning a `Timeline` takes a reference. The data `T` is dropped one RCU grace period after
-/// the last reference is gone (from an RCU callback, so `T::drop` must not sleep); a module
-/// that drops timelines must therefore call `rcu_barrier()` before it unloads.
+/// Cloning a `Timeline` takes a reference. The data `T` is dropped in process context, one RCU
+/// grace period after the last reference is gone; the provider's unload protocol waits for it.
 ///
 /// # Invariants
 ///
@@ -132,6 +206,11 @@ impl<T: FenceOps> Timeline<T> {
     /// Allocates a new fence context of `provider` named `driver_name`/`timeline_name` that
     /// issues fences starting at sequence number 1. `data` may be a value or an in-place
     /// initialiser (for data with locks).
+    ///
+    /// Fails with `ENODEV` once the provider's unload protocol has begun, and with `EINVAL` when
+    /// called from another module than the provider's: the timeline's ops and the drop of its
+    /// data are code of the module calling this, which the provider's unload protocol covers
+    /// only if it is the provider's module.
     pub fn new<E>(
         provider: &Provider,
         driver_name: &CStr,
@@ -155,27 +234,45 @@ impl<T: FenceOps> Timeline<T> {
     where
         Error: From<E>,
     {
+        // The tables and `free` are compiled into the module instantiating this function.
+        let ops: &'static bindings::dma_fence_ops = OpsTable::<T>::attached();
+        let detached_ops: &'static bindings::dma_fence_ops = &OpsTable::<T>::DETACHED;
+        let free: unsafe fn(*mut TimelineHeader) = TimelineInner::<T>::free;
+        if ModuleRef::of_instance::<T>() != provider.0.module() {
+            pr_err!(
+                "timeline {:?}: created from another module than its provider {:?}\n",
+                timeline_name,
+                provider.name()
+            );
+            return Err(EINVAL);
+        }
         let driver_name = CString::try_from(driver_name)?;
         let timeline_name = CString::try_from(timeline_name)?;
-        let provider = provider.clone();
         // SAFETY: Allocating one context has no preconditions.
         let context = unsafe { bindings::dma_fence_context_alloc(1) };
         let inner = KBox::try_pin_init(
             try_pin_init!(TimelineInner {
-                refcount: Refcount::new(1),
-                rcu: Opaque::uninit(),
-                context,
-                next_seqno: Atomic::new(first_seqno),
-                provider,
-                driver_name,
-                timeline_name,
+                header: TimelineHeader {
+                    refcount: Refcount::new(1),
+                    free_work: Opaque::uninit(),
+                    free,
+                    free_pinned: Atomic::new(0),
+                    provider: provider.clone(),
+                    ops,
+                    detached_ops,
+                    context,
+                    next_seqno: Atomic::new(first_seqno),
+                    driver_name,
+                    timeline_name,
+                },
                 data <- data,
             }? Error),
             GFP_KERNEL,
         )?;
-        inner.provider.0.stats.timelines.fetch_add(1, Relaxed);
-        // It is only reached through the pointer until `free_rcu` drops it in place.
-        // SAFETY: The timeline is never moved out of its allocation.
+        // Dropping `inner` on error drops the data here, in process context.
+        provider.0.add_timeline()?;
+        // SAFETY: The timeline is never moved out of its allocation: it is only reached through
+        // the pointer until `free` drops it in place.
         let inner = KBox::into_raw(unsafe { Pin::into_inner_unchecked(inner) });
         // INVARIANT: The new allocation holds the one reference this object owns.
         Ok(Self {
@@ -189,14 +286,18 @@ impl<T: FenceOps> Timeline<T> {
         unsafe { self.inner.as_ref() }
     }
 
+    fn header(&self) -> &TimelineHeader {
+        &self.inner().header
+    }
+
     /// Returns the fence context of this timeline.
     pub fn context(&self) -> u64 {
-        self.inner().context
+        self.header().context
     }
 
     /// Returns the provider this timeline belongs to.
     pub fn provider(&self) -> &Provider {
-        &self.inner().provider
+        &self.header().provider
     }
 
     /// Returns the issuer's data.
@@ -226,8 +327,6 @@ impl<T: FenceOps> Timeline<T> {
         if fence.context() != self.context() {
             return None;
         }
-        // Contexts are unique, so it is the `base` of a `FenceAlloc`, which lives as long as
-        // the fence.
         // SAFETY: The fence was issued by this timeline (same context).
         Some(unsafe { issuer_word(fence) })
     }
@@ -242,7 +341,7 @@ impl<T: FenceOps> Timeline<T> {
 
     /// Issues the next fence of the timeline in `slot`; cannot fail.
     pub fn issue<D>(&self, slot: FenceSlot, data: D) -> DriverFence<T, D> {
-        let seqno = self.inner().next_seqno.fetch_add(1, Relaxed);
+        let seqno = self.header().next_seqno.fetch_add(1, Relaxed);
         self.issue_at(slot, seqno, data)
     }
 
@@ -251,48 +350,78 @@ impl<T: FenceOps> Timeline<T> {
     /// Sequence numbers compare as 64-bit values (`DMA_FENCE_FLAG_SEQNO64_BIT`) unless
     /// [`FenceOps::SEQNO_64`] is false; later automatic numbers continue after the largest one
     /// given here.
+    ///
+    /// Once the provider's unload protocol has begun (or, for a module-pinning table, while its
+    /// module is being removed), the fence is issued already cancelled with `-ENODEV` and
+    /// detached from the ops: it never reaches code of the provider.
     pub fn issue_at<D>(&self, slot: FenceSlot, seqno: u64, data: D) -> DriverFence<T, D> {
+        let header = self.header();
         let next = seqno.saturating_add(1);
-        let mut cur = self.inner().next_seqno.load(Relaxed);
+        let mut cur = header.next_seqno.load(Relaxed);
         while cur < next {
-            match self.inner().next_seqno.cmpxchg(cur, next, Relaxed) {
+            match header.next_seqno.cmpxchg(cur, next, Relaxed) {
                 Ok(_) => break,
                 Err(old) => cur = old,
             }
         }
 
+        let module = header.provider.0.module();
+        // A fence of a pinning table holds the provider's module until it is released.
+        let pinned = T::PINS_MODULE && module.try_get();
         let FenceSlot { alloc, node } = slot;
         let alloc = KBox::into_raw(alloc).cast::<FenceAlloc>();
-        let init = if T::SEQNO_64 {
-            bindings::dma_fence_init64
-        } else {
-            bindings::dma_fence_init
+        let init = |ops: &'static bindings::dma_fence_ops| {
+            let init = if T::SEQNO_64 {
+                bindings::dma_fence_init64
+            } else {
+                bindings::dma_fence_init
+            };
+            // SAFETY: `alloc` is a zeroed, exclusively owned `FenceAlloc` allocation. The ops
+            // table is `'static`, a NULL lock selects the inline lock, and the timeline pointer
+            // is written before `init` publishes anything.
+            unsafe {
+                ptr::addr_of_mut!((*alloc).timeline).write(self.inner.as_ptr().cast::<c_void>());
+                init(
+                    Opaque::cast_into(ptr::addr_of!((*alloc).base)),
+                    ops,
+                    ptr::null_mut(),
+                    header.context,
+                    seqno,
+                );
+            }
         };
-        // The ops table is a `'static` constant, a NULL lock selects the inline lock, and
-        // the timeline pointer is written before `init` publishes anything.
-        // SAFETY: `alloc` is a zeroed, exclusively owned `FenceAlloc` allocation.
-        unsafe {
-            ptr::addr_of_mut!((*alloc).timeline).write(self.inner.as_ptr().cast::<c_void>());
-            init(
-                Opaque::cast_into(ptr::addr_of!((*alloc).base)),
-                &OpsTable::<T>::OPS,
-                ptr::null_mut(),
-                self.context(),
-                seqno,
-            );
-        }
+        let issued =
+            header
+                .provider
+                .0
+                .track(
+                    alloc.cast(),
+                    node,
+                    !T::PINS_MODULE || pinned,
+                    |issue| match issue {
+                        Issue::Open => init(header.ops),
+                        Issue::Closed => init(header.detached_ops),
+                    },
+                );
         // SAFETY: `init` set the reference count to one; we take that reference.
         let fence = unsafe { Fence::from_raw_owned(NonNull::new_unchecked(alloc.cast())) };
-        if T::PINS_MODULE {
-            // The fence points to our ops until its release: it holds the module implementing
-            // them and this timeline, both dropped by `OpsTable::release`.
-            // SAFETY: The module is live: its code is issuing this fence.
-            unsafe {
-                ffi::rust_fence_helper_module_get(this_module::<T::OwnerModule>().as_ptr().cast())
-            };
-            self.inner().refcount.inc();
+        match issued {
+            Issue::Open if T::PINS_MODULE => {
+                // The fence points to our ops until its release: it holds the module (taken
+                // above) and this timeline, both dropped by `OpsTable::release`.
+                header.refcount.inc();
+                header.provider.0.pinned.fetch_add(1, Relaxed);
+            }
+            Issue::Open => {}
+            Issue::Closed => {
+                if pinned {
+                    // SAFETY: Drops the reference taken above: the fence does not pin.
+                    unsafe { module.put() };
+                }
+                // SAFETY: We hold a reference to the fence, which nobody else has seen.
+                unsafe { ffi::rust_fence_helper_signal(fence.as_raw(), ENODEV.to_errno()) };
+            }
         }
-        self.provider().0.track(fence.as_raw(), node);
         DriverFence {
             fence,
             timeline: self.clone(),
@@ -306,7 +435,7 @@ impl<T: FenceOps> Timeline<T> {
     ///
     /// # Safety
     ///
-    /// `fence` was issued by a `Timeline<T>` with `T::PINS_MODULE`, and its timeline reference
+    /// `fence` was issued by a `Timeline<T>` with its pinning table, and its timeline reference
     /// was not taken over yet.
     pub(crate) unsafe fn from_fence_reference(fence: *mut bindings::dma_fence) -> Self {
         // SAFETY: The caller guarantees the fence holds a reference to a live timeline.
@@ -320,7 +449,7 @@ impl<T: FenceOps> Timeline<T> {
 
 impl<T: FenceOps> Clone for Timeline<T> {
     fn clone(&self) -> Self {
-        self.inner().refcount.inc();
+        self.header().refcount.inc();
         // INVARIANT: We took a new reference above.
         Self { inner: self.inner }
     }
@@ -328,18 +457,11 @@ impl<T: FenceOps> Clone for Timeline<T> {
 
 impl<T: FenceOps> Drop for Timeline<T> {
     fn drop(&mut self) {
-        if !self.inner().refcount.dec_and_test() {
+        if !self.header().refcount.dec_and_test() {
             return;
         }
-        // An ops callback still running started in an RCU read section before the last fence
-        // signalled, so the free is deferred by one grace period.
-        // SAFETY: This was the last reference; `rcu` is ours to queue.
-        unsafe {
-            bindings::call_rcu(
-                Opaque::cast_into(ptr::addr_of!((*self.inner.as_ptr()).rcu)),
-                Some(TimelineInner::<T>::free_rcu),
-            )
-        };
+        // SAFETY: That was the last reference; the header heads the `repr(C)` allocation.
+        unsafe { defer_free(self.inner.as_ptr().cast::<TimelineHeader>()) };
     }
 }
 
@@ -350,8 +472,8 @@ impl<T: FenceOps> Drop for Timeline<T> {
 /// `fence` must have been issued by a [`Timeline`].
 unsafe fn issuer_word(fence: &Fence) -> &Atomic<u64> {
     let alloc = fence.as_raw().cast::<FenceAlloc>();
-    // It lives as long as the borrowed fence.
-    // SAFETY: Guaranteed by the caller: `fence` is the first field of a `FenceAlloc`.
+    // SAFETY: Guaranteed by the caller: `fence` is the first field of a `FenceAlloc`, which lives
+    // as long as the borrowed fence.
     unsafe { &(*alloc).issuer_word }
 }
 
@@ -425,14 +547,10 @@ impl<T: FenceOps, D> DriverFence<T, D> {
                 ptr::read(&this.data),
             )
         };
-        // The helper sets the error and signals under the fence lock, and does nothing if the
-        // core already signalled it.
-        // SAFETY: The fence is valid: we hold a reference.
+        // SAFETY: The fence is valid: we hold a reference. The helper sets the error and signals
+        // under the fence lock, and does nothing if the core already signalled it.
         unsafe { ffi::rust_fence_helper_signal(fence.as_raw(), errno) };
-        timeline
-            .provider()
-            .0
-            .untrack(fence.as_raw(), !T::PINS_MODULE);
+        timeline.provider().0.untrack(fence.as_raw());
         drop(timeline);
         drop(fence);
         data
@@ -444,10 +562,7 @@ impl<T: FenceOps, D> Drop for DriverFence<T, D> {
         let (fence, errno) = (self.fence.as_raw(), ECANCELED.to_errno());
         // SAFETY: The fence is valid: we hold a reference (see `complete`).
         let cancelled = unsafe { ffi::rust_fence_helper_signal(fence, errno) };
-        self.timeline
-            .provider()
-            .0
-            .untrack(self.fence.as_raw(), !T::PINS_MODULE);
+        self.timeline.provider().0.untrack(self.fence.as_raw());
         if cancelled {
             pr_warn!(
                 "fence {}:{} of {:?} dropped unsignalled, cancelled with -ECANCELED\n",

@@ -33,6 +33,7 @@ build_prog "$TOP/selftests/c_consumer/c_consumer_test.c" "$out/c_consumer/c_cons
 build_prog "$TOP/selftests/sw_sync_abi/sw_sync_abi_test.c" "$out/sw_sync_abi/sw_sync_abi_test"
 cflags+=(-I "$TOP/selftests/sw_sync_abi")
 build_prog "$TOP/selftests/fence_ops/unload_test.c" "$out/fence_ops/unload_test"
+build_prog "$TOP/selftests/misuse/misuse_test.c" "$out/misuse/misuse_test"
 build_prog "$TOP/selftests/fence_ops/demo.c" "$out/fence_ops/demo"
 cflags+=(-I "$TOP/selftests/fence_ops")
 build_prog "$TOP/selftests/bench/bench.c" "$out/bench/bench"

@@ -60,7 +60,7 @@ bash "$TOP/scripts/build-selftests.sh" "$KDIR" "$OUT/selftests"
 msg "running the test suites in QEMU (log: $OUT/console.log)"
 vm_rc=0
 OUT="$OUT" TIMEOUT="$TIMEOUT" LOAD=no \
-	MODULES="$TOP/rust_fence.ko $TOP/fence_ops.ko $TOP/fence_holder.ko" \
+	MODULES="$TOP/rust_fence.ko $TOP/fence_ops.ko $TOP/fence_holder.ko $TOP/rf_misuse.ko" \
 	ADD="$OUT/selftests" CMD="/add/selftests/run_tests.sh" \
 	bash "$TOP/scripts/vm.sh" || vm_rc=$?
 

@@ -13,7 +13,7 @@ export PATH="$PATH:$here"
 # sw_sync_abi/run.sh runs the ABI suite against the kernel's C sw_sync: the
 # reference that fence_ops/run.sh then holds fence_ops to.
 for suite in modules/load_unload.sh kunit/rust_fence_kunit.sh c_consumer/run.sh \
-	sw_sync_abi/run.sh fence_ops/run.sh bench/run.sh; do
+	sw_sync_abi/run.sh fence_ops/run.sh misuse/run.sh bench/run.sh; do
 	echo "# suite: $suite"
 	sh "$here/$suite"
 	echo "# suite $suite exited with $?"

@@ -9,52 +9,41 @@
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::rcu;
-use rust_fence::{Fence, FenceOps, ProviderRegistration, SignallingSection, Timeline};
-
-module! {
-    type: CompilesOk,
-    name: "compiles_ok",
-    authors: ["rust-fence developers"],
-    description: "compile-fail positive control",
-    license: "GPL",
-}
-
-struct Provider;
-
-#[vtable]
-impl FenceOps for Provider {
-    fn signaled(_timeline: &Self, _fence: &Fence) -> bool {
-        false
-    }
-}
+use rust_fence::{Fence, FenceCallbackFn, Registration, SignallingSection};
 
 fn require_send<T: Send>(_: T) {}
 
-struct CompilesOk;
+/// A callback that owns what it uses.
+struct Owned(KBox<u32>);
 
-impl kernel::Module for CompilesOk {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let registration = ProviderRegistration::new(c"compiles_ok", |_| Ok(()))?;
-        let timeline = Timeline::new(
-            registration.provider(),
-            c"compiles_ok",
-            c"compiles_ok",
-            Provider,
-        )?;
-        let driver_fence = timeline.issue(timeline.prealloc()?, ());
-        let fence: ARef<Fence> = driver_fence.fence_ref();
-        // A shared fence may be sent to another thread, the section guard may not.
-        require_send(fence.clone());
-        {
-            let guard = rcu::read_lock();
-            let name = fence.driver_name(&guard);
-            pr_info!("{:?}\n", name);
-            drop(guard);
-        }
-        let section = SignallingSection::begin();
-        driver_fence.signal();
-        drop(section);
-        pr_info!("signalled: {}\n", fence.is_signaled());
-        Ok(CompilesOk)
+impl FenceCallbackFn for Owned {
+    fn signalled(&self, _fence: &Fence) {
+        pr_info!("{}\n", *self.0);
     }
+}
+
+fn case(module: &'static ThisModule) -> Result {
+    let registration = case_timeline(module)?;
+    let timeline = registration.state();
+    let driver_fence = timeline.issue(timeline.prealloc()?, ());
+    let fence: ARef<Fence> = driver_fence.fence_ref();
+    // A shared fence may be sent to another thread, the section guard may not.
+    require_send(fence.clone());
+    {
+        let guard = rcu::read_lock();
+        let name = fence.driver_name(&guard);
+        pr_info!("{:?}\n", name);
+        drop(guard);
+    }
+    let callback = fence.add_callback(Owned(KBox::new(7, GFP_KERNEL)?), GFP_KERNEL)?;
+    let moved = move |_: &Fence| pr_info!("{}\n", 7);
+    let closure = fence.add_callback(moved, GFP_KERNEL)?;
+    let section = SignallingSection::begin();
+    driver_fence.signal();
+    drop(section);
+    if let (Registration::Pending(c), Registration::Pending(d)) = (callback, closure) {
+        drop((c, d));
+    }
+    pr_info!("signalled: {}\n", fence.is_signaled());
+    Ok(())
 }

@@ -9,39 +9,16 @@
 
 use kernel::prelude::*;
 use kernel::sync::rcu;
-use rust_fence::{FenceOps, ProviderRegistration, Timeline};
 
-module! {
-    type: NameOutlivesGuard,
-    name: "name_outlives_guard",
-    authors: ["rust-fence developers"],
-    description: "compile-fail: use a fence name after the RCU guard",
-    license: "GPL",
-}
-
-struct Provider;
-
-#[vtable]
-impl FenceOps for Provider {}
-
-struct NameOutlivesGuard;
-
-impl kernel::Module for NameOutlivesGuard {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let registration = ProviderRegistration::new(c"name_outlives_guard", |_| Ok(()))?;
-        let timeline = Timeline::new(
-            registration.provider(),
-            c"name_outlives_guard",
-            c"name_outlives_guard",
-            Provider,
-        )?;
-        let driver_fence = timeline.issue(timeline.prealloc()?, ());
-        let fence = driver_fence.fence_ref();
-        driver_fence.signal();
-        let guard = rcu::read_lock();
-        let name = fence.driver_name(&guard);
-        drop(guard);
-        pr_info!("{:?}\n", name);
-        Ok(NameOutlivesGuard)
-    }
+fn case(module: &'static ThisModule) -> Result {
+    let registration = case_timeline(module)?;
+    let timeline = registration.state();
+    let driver_fence = timeline.issue(timeline.prealloc()?, ());
+    let fence = driver_fence.fence_ref();
+    driver_fence.signal();
+    let guard = rcu::read_lock();
+    let name = fence.driver_name(&guard);
+    drop(guard);
+    pr_info!("{:?}\n", name);
+    Ok(())
 }

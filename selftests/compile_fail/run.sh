@@ -4,7 +4,10 @@
 # Compile-fail proofs of the rust_fence API, run on the host: each case in
 # this directory is a tiny module that must NOT build, because a rule of the
 # API is enforced by the type system; compiles_ok.rs is the positive control
-# that must build.
+# that must build. A case defines `fn case(module: &'static ThisModule) ->
+# Result`; this script appends the module around it (scaffold.rs.in: the
+# module! declaration, a fence provider `case_timeline()` and a detachable
+# `CaseOps` table), so the line numbers of a case are its own.
 #
 #	run.sh KDIR		(env: LLVM, default -19)
 #
@@ -74,7 +77,7 @@ for c in "${cases[@]}"; do
 	dir=$OUT/$c
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp "$src" "$dir/"
+	{ cat "$src"; sed "s/@CASE@/$c/g" "$HERE/scaffold.rs.in"; } >"$dir/$c.rs"
 	printf 'obj-m := %s.o\nRUSTFLAGS_%s.o := -L %s --extern rust_fence\n' \
 		"$c" "$c" "$TOP" >"$dir/Kbuild"
 	log=$dir/build.log

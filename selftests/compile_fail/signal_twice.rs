@@ -8,35 +8,12 @@
 //! Signals the same `DriverFence` twice.
 
 use kernel::prelude::*;
-use rust_fence::{FenceOps, ProviderRegistration, Timeline};
 
-module! {
-    type: SignalTwice,
-    name: "signal_twice",
-    authors: ["rust-fence developers"],
-    description: "compile-fail: signal a fence twice",
-    license: "GPL",
-}
-
-struct Provider;
-
-#[vtable]
-impl FenceOps for Provider {}
-
-struct SignalTwice;
-
-impl kernel::Module for SignalTwice {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let registration = ProviderRegistration::new(c"signal_twice", |_| Ok(()))?;
-        let timeline = Timeline::new(
-            registration.provider(),
-            c"signal_twice",
-            c"signal_twice",
-            Provider,
-        )?;
-        let driver_fence = timeline.issue(timeline.prealloc()?, ());
-        driver_fence.signal();
-        driver_fence.signal();
-        Ok(SignalTwice)
-    }
+fn case(module: &'static ThisModule) -> Result {
+    let registration = case_timeline(module)?;
+    let timeline = registration.state();
+    let driver_fence = timeline.issue(timeline.prealloc()?, ());
+    driver_fence.signal();
+    driver_fence.signal();
+    Ok(())
 }

@@ -10,23 +10,11 @@
 use kernel::prelude::*;
 use rust_fence::SignallingSection;
 
-module! {
-    type: SignallingGuardSend,
-    name: "signalling_guard_send",
-    authors: ["rust-fence developers"],
-    description: "compile-fail: send a signalling section to another thread",
-    license: "GPL",
-}
-
 /// Stands for any API that may move its argument to another thread (a workqueue item).
 fn require_send<T: Send>(_: T) {}
 
-struct SignallingGuardSend;
-
-impl kernel::Module for SignallingGuardSend {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let section = SignallingSection::begin();
-        require_send(section);
-        Ok(SignallingGuardSend)
-    }
+fn case(_module: &'static ThisModule) -> Result {
+    let section = SignallingSection::begin();
+    require_send(section);
+    Ok(())
 }

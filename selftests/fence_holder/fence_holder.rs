@@ -13,7 +13,7 @@ use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{Arc, Mutex};
 use kernel::uaccess::{UserPtr, UserSlice};
 use rust_fence::{
-    DebugfsDir, DebugfsFile, Fence, FenceCallback, FileOps, Interruptible, Registration,
+    CallbackRegistration, DebugfsDir, DebugfsFile, Fence, FileOps, Interruptible, Registration,
 };
 
 module! {
@@ -35,7 +35,7 @@ type Counter = Arc<Atomic<u32>>;
 /// A held fence and, if it was pending when handed over, the callback registered on it.
 struct Held {
     fence: ARef<Fence>,
-    _callback: Option<Pin<KBox<FenceCallback<CountCallback>>>>,
+    _callback: Option<CallbackRegistration<CountCallback>>,
 }
 
 /// Counts its run; runs in atomic context, so it only increments an atomic.

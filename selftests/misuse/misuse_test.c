@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Misuse of rust_fence in safe Rust code cannot leave code or memory of an
+ * unloaded module reachable.
+ *
+ * Each test loads rf_misuse.ko with one scenario (see rf_misuse.rs) with
+ * finit_module(), so that the module's init and exit run in this process
+ * and can hand it sync_file fds, unloads it with delete_module(), and
+ * checks what the kernel did: refused the unload while its code was still
+ * reachable, or cancelled and detached what was left behind. The kernel
+ * log is checked for splats by the host after the run.
+ *
+ * Needs rust_fence.ko loaded, rf_misuse.ko in $RF_MODDIR and the kernel's
+ * C sw_sync.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "sync_file_util.h"
+#include "sw_sync_abi.h"
+
+enum scenario {
+	LEAK_CALLBACK = 1,
+	OUTLIVE_REGISTRATION = 2,
+	PINNED_AFTER_REGISTRATION = 3,
+	CHAINED_FREE = 4,
+	SLEEPING_DROP = 5,
+	LEAK_REGISTRATION = 6,
+};
+
+#define KMEMLEAK "/sys/kernel/debug/kmemleak"
+
+/* Writes a command to kmemleak: 0, or -errno (-ENOENT without kmemleak). */
+static int kmemleak_cmd(const char *cmd)
+{
+	int fd = open(KMEMLEAK, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, cmd, strlen(cmd));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* Scans twice, as kmemleak needs to be sure; returns the bytes of the report. */
+static ssize_t kmemleak_scan(void)
+{
+	char buf[4096];
+	ssize_t n, total = 0;
+	int fd, i;
+
+	for (i = 0; i < 2; i++)
+		if (kmemleak_cmd("scan"))
+			return -1;
+	fd = open(KMEMLEAK, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, n, stdout);
+		total += n;
+	}
+	close(fd);
+	return total;
+}
+
+/* The fd that the module's init gets when it installs one in this process. */
+static int init_fd = -1;
+
+static int misuse_load(enum scenario scenario, int fence_fd)
+{
+	const char *dir = getenv("RF_MODDIR");
+	char path[PATH_MAX], params[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/rf_misuse.ko", dir ? dir : "/lib/modules-rf");
+	snprintf(params, sizeof(params), "scenario=%d fence_fd=%d", scenario, fence_fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	init_fd = next_fd();
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int misuse_unload(void)
+{
+	return syscall(SYS_delete_module, "rf_misuse", O_NONBLOCK) ? -errno : 0;
+}
+
+/* Unloads, retrying for up to 5 s while the module is still in use. */
+static int misuse_unload_within_5s(void)
+{
+	int i, ret = -EWOULDBLOCK;
+
+	for (i = 0; i < 50 && ret == -EWOULDBLOCK; i++) {
+		ret = misuse_unload();
+		if (ret == -EWOULDBLOCK)
+			usleep(100 * 1000);
+	}
+	return ret;
+}
+
+/* The kernel log from a mark on, through /dev/kmsg. */
+static int kmsg_mark(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+static int kmsg_has(int kmsg, const char *text)
+{
+	char record[2048];
+	ssize_t n;
+
+	while ((n = read(kmsg, record, sizeof(record) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		record[n] = '\0';
+		if (strstr(record, text))
+			return 1;
+	}
+	return 0;
+}
+
+FIXTURE(misuse) {
+	int kmsg;
+};
+
+FIXTURE_SETUP(misuse)
+{
+	self->kmsg = kmsg_mark();
+	ASSERT_LE(0, self->kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(misuse)
+{
+	/* Never leave the module loaded for the next test. */
+	misuse_unload_within_5s();
+	close(self->kmsg);
+	/* A late splat shows up in this test's part of the log. */
+	sleep(1);
+}
+
+/*
+ * A leaked callback registration keeps the module whose code the fence
+ * would call loaded until the callback ran.
+ */
+TEST_F(misuse, leaked_callback_pins_its_module)
+{
+	int tl = sw_timeline_open();
+	int fence;
+
+	ASSERT_LE(0, tl) TH_LOG("%s: %s", sw_sync_path(), strerror(-tl));
+	fence = sw_fence_create(tl, 1);
+	ASSERT_LE(0, fence);
+	ASSERT_EQ(0, misuse_load(LEAK_CALLBACK, fence));
+	EXPECT_EQ(-EWOULDBLOCK, misuse_unload())
+		TH_LOG("the module unloaded while the fence could still call it");
+	ASSERT_EQ(0, sw_inc(tl, 1));
+	EXPECT_TRUE(kmsg_has(self->kmsg, "leaked callback ran"));
+	EXPECT_EQ(0, misuse_unload());
+	close(fence);
+	close(tl);
+}
+
+/*
+ * A timeline kept in a field dropped after the provider registration:
+ * issuing from it gives a cancelled, detached fence, a new timeline is
+ * refused, and freeing the timeline late runs no code of the gone module.
+ */
+TEST_F(misuse, timeline_outliving_its_registration)
+{
+	struct sync_fence_info info;
+	int fd;
+
+	ASSERT_EQ(0, misuse_load(OUTLIVE_REGISTRATION, -1));
+	fd = next_fd();
+	ASSERT_EQ(0, misuse_unload());
+	/* The module's exit ran in this process and installed the late fence. */
+	ASSERT_EQ(-ENODEV, sync_fence_info_of(fd, &info));
+	EXPECT_EQ(-ENODEV, info.status);
+	EXPECT_STREQ("detached-driver", info.driver_name);
+	EXPECT_STREQ("signaled-timeline", info.obj_name);
+	EXPECT_EQ(1, sync_file_wait(fd, 0));
+	EXPECT_TRUE(kmsg_has(self->kmsg, "new timeline after the unload protocol: ENODEV"));
+	close(fd);
+}
+
+/*
+ * A registration dropped while the module lives on, with a signalled fence
+ * of a module-pinning timeline alive: the fence pins the module until it is
+ * released, and the timeline freed by that release is freed before the
+ * module can go.
+ */
+TEST_F(misuse, pinned_fence_after_its_registration)
+{
+	int fd;
+
+	ASSERT_EQ(0, misuse_load(PINNED_AFTER_REGISTRATION, -1));
+	fd = init_fd;
+	ASSERT_EQ(1, sync_file_status(fd)) TH_LOG("no signalled fence in fd %d", fd);
+	EXPECT_EQ(-EWOULDBLOCK, misuse_unload())
+		TH_LOG("the module unloaded while a fence pointed to its ops");
+	close(fd);
+	EXPECT_EQ(0, misuse_unload_within_5s());
+}
+
+/* Timeline data owning a timeline: both frees run before the module goes. */
+TEST_F(misuse, chained_timeline_frees)
+{
+	ASSERT_EQ(0, misuse_load(CHAINED_FREE, -1));
+	EXPECT_EQ(0, misuse_unload());
+}
+
+/* Timeline data whose drop sleeps is dropped in process context. */
+TEST_F(misuse, sleeping_drop_of_timeline_data)
+{
+	ASSERT_EQ(0, misuse_load(SLEEPING_DROP, -1));
+	EXPECT_EQ(0, misuse_unload());
+	EXPECT_TRUE(kmsg_has(self->kmsg, "sleeping drop of timeline data ran"));
+}
+
+/*
+ * A registration leaked with mem::forget() never runs its unload protocol:
+ * the library runs it when the module goes (module notifier), so the
+ * pending fence is cancelled and detached, not left pointing to freed ops.
+ * What the module leaked stays leaked (kmemleak may or may not see it,
+ * depending on stale copies of the pointers): the test makes sure nothing
+ * had leaked before, then clears kmemleak's list after the test.
+ */
+TEST_F_TIMEOUT(misuse, leaked_registration, 300)
+{
+	struct sync_fence_info info;
+	int fd;
+
+	if (kmemleak_cmd("scan") == 0) {
+		/* kmemleak reports only objects older than 5 s. */
+		sleep(6);
+		ASSERT_EQ(0, kmemleak_scan()) TH_LOG("leaks before the test, see above");
+	}
+	ASSERT_EQ(0, misuse_load(LEAK_REGISTRATION, -1));
+	fd = init_fd;
+	ASSERT_EQ(0, sync_file_status(fd)) TH_LOG("no pending fence in fd %d", fd);
+	ASSERT_EQ(0, misuse_unload());
+	EXPECT_TRUE(kmsg_has(self->kmsg, "went without dropping its provider registration"));
+	ASSERT_EQ(-ENODEV, sync_fence_info_of(fd, &info));
+	EXPECT_STREQ("detached-driver", info.driver_name);
+	EXPECT_EQ(1, sync_file_wait(fd, 0));
+	close(fd);
+	if (kmemleak_cmd("scan") == 0) {
+		sleep(6);
+		kmemleak_scan();
+		EXPECT_EQ(0, kmemleak_cmd("clear"));
+	}
+}
+
+TEST_HARNESS_MAIN

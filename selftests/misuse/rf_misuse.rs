@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rf_misuse: safe code that breaks the rules a user of rust_fence might forget.
+//!
+//! Each scenario (module parameter `scenario`) does in safe code something that used to leave
+//! code or memory of this module reachable after `rmmod`: `misuse_test` loads the module with
+//! the scenario, unloads it, and checks that the kernel refused the unload, or that the fences
+//! left behind are cancelled and detached, and that the kernel log stays clean. There is no
+//! `unsafe` here.
+
+use kernel::prelude::*;
+use kernel::sync::{new_mutex, Mutex};
+use rust_fence::{
+    DriverFence, Fence, FenceCallbackFn, FenceOps, Provider, ProviderRegistration, Registration,
+    Timeline,
+};
+
+module! {
+    type: RfMisuse,
+    name: "rf_misuse",
+    authors: ["rust-fence developers"],
+    description: "Test module: misuse of rust_fence in safe code",
+    license: "GPL",
+    params: {
+        scenario: u32 {
+            default: 0,
+            description: "What to do: see `Scenario`",
+        },
+        fence_fd: i32 {
+            default: -1,
+            description: "A sync_file fd of the loading process, for scenario 1",
+        },
+    },
+}
+
+/// What the module does; the numbers are those of `misuse_test.c`.
+enum Scenario {
+    /// Registers a callback on someone else's pending fence and leaks the registration.
+    LeakCallback = 1,
+    /// Keeps a timeline and a provider handle in fields dropped after the registration; their
+    /// drop issues a fence, exports it to the unloading process and creates a timeline.
+    OutliveRegistration = 2,
+    /// Drops its registration in `init` while a signalled fence of a module-pinning timeline,
+    /// exported to the loading process, lives on.
+    PinnedAfterRegistration = 3,
+    /// Timeline data that owns another timeline: the free of one queues the other's.
+    ChainedFree = 4,
+    /// Timeline data whose `Drop` sleeps.
+    SleepingDrop = 5,
+    /// Leaks its registration (`mem::forget`) with a pending fence exported to the loading
+    /// process.
+    LeakRegistration = 6,
+}
+
+impl Scenario {
+    fn from_param(value: u32) -> Result<Self> {
+        Ok(match value {
+            1 => Self::LeakCallback,
+            2 => Self::OutliveRegistration,
+            3 => Self::PinnedAfterRegistration,
+            4 => Self::ChainedFree,
+            5 => Self::SleepingDrop,
+            6 => Self::LeakRegistration,
+            _ => {
+                pr_err!("unknown scenario {}\n", value);
+                return Err(EINVAL);
+            }
+        })
+    }
+}
+
+/// Detachable fences with no ops of their own.
+struct Plain;
+
+#[vtable]
+impl FenceOps for Plain {}
+
+/// Fences that keep this module loaded until released.
+struct Pinning;
+
+#[vtable]
+impl FenceOps for Pinning {
+    const PINS_MODULE: bool = true;
+}
+
+/// Timeline data owning another timeline.
+struct Owner {
+    _inner: Timeline<Plain>,
+}
+
+#[vtable]
+impl FenceOps for Owner {}
+
+/// Timeline data whose drop sleeps (takes a mutex).
+#[pin_data(PinnedDrop)]
+struct Sleepy {
+    #[pin]
+    lock: Mutex<u32>,
+}
+
+#[vtable]
+impl FenceOps for Sleepy {}
+
+#[pinned_drop]
+impl PinnedDrop for Sleepy {
+    fn drop(self: Pin<&mut Self>) {
+        *self.lock.lock() += 1;
+        pr_info!("sleeping drop of timeline data ran\n");
+    }
+}
+
+/// Announces its run, from atomic context.
+struct Announce;
+
+impl FenceCallbackFn for Announce {
+    fn signalled(&self, fence: &Fence) {
+        pr_info!(
+            "leaked callback ran on fence {}:{}\n",
+            fence.context(),
+            fence.seqno()
+        );
+    }
+}
+
+/// Fields dropped after the registration in scenario 2.
+struct Late {
+    timeline: Timeline<Plain>,
+    provider: Provider,
+}
+
+impl Drop for Late {
+    fn drop(&mut self) {
+        // The registration is gone: the provider is closed.
+        match Timeline::new(&self.provider, c"rf_misuse", c"late", Plain) {
+            Err(e) if e == ENODEV => pr_info!("new timeline after the unload protocol: ENODEV\n"),
+            Err(e) => pr_err!("new timeline after the unload protocol: {:?}\n", e),
+            Ok(_) => pr_err!("new timeline after the unload protocol: created\n"),
+        }
+        let Ok(slot) = self.timeline.prealloc() else {
+            return;
+        };
+        let fence: DriverFence<Plain> = self.timeline.issue(slot, ());
+        // The unloading process (rmmod) gets the fence, to look at it after the unload.
+        match fence.fence().export_sync_file(0) {
+            Ok(fd) => pr_info!(
+                "fence issued after the unload protocol exported as fd {}\n",
+                fd
+            ),
+            Err(e) => pr_err!("cannot export the late fence: {:?}\n", e),
+        }
+        // `fence` and then the timeline are dropped here, after the registration.
+    }
+}
+
+struct RfMisuse {
+    // Dropped in declaration order: the registration first, then `late` (scenario 2).
+    _registration: Option<ProviderRegistration<()>>,
+    _late: Option<Late>,
+    _chain: Option<ProviderRegistration<Timeline<Owner>>>,
+    _sleepy: Option<ProviderRegistration<Timeline<Sleepy>>>,
+}
+
+impl RfMisuse {
+    fn empty() -> Self {
+        Self {
+            _registration: None,
+            _late: None,
+            _chain: None,
+            _sleepy: None,
+        }
+    }
+}
+
+impl kernel::Module for RfMisuse {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let mut this = Self::empty();
+        match Scenario::from_param(module_parameters::scenario.value())? {
+            Scenario::LeakCallback => {
+                let fence = Fence::import_sync_file(module_parameters::fence_fd.value())?;
+                match fence.add_callback(Announce, GFP_KERNEL)? {
+                    Registration::Pending(registration) => core::mem::forget(registration),
+                    Registration::Signalled(_) => return Err(EINVAL),
+                }
+            }
+            Scenario::OutliveRegistration => {
+                let registration = ProviderRegistration::new(module, c"rf_misuse", |_| Ok(()))?;
+                let provider = registration.provider().clone();
+                this._late = Some(Late {
+                    timeline: Timeline::new(&provider, c"rf_misuse", c"late", Plain)?,
+                    provider,
+                });
+                this._registration = Some(registration);
+            }
+            Scenario::PinnedAfterRegistration => {
+                let registration = ProviderRegistration::new(module, c"rf_misuse", |p| {
+                    Timeline::new(p, c"rf_misuse", c"pinned", Pinning)
+                })?;
+                let timeline = registration.state();
+                let fence = timeline.issue(timeline.prealloc()?, ());
+                let fd = fence.fence().export_sync_file(0)?;
+                fence.signal();
+                pr_info!("pinned fence exported as fd {}\n", fd);
+                drop(registration);
+            }
+            Scenario::ChainedFree => {
+                this._chain = Some(ProviderRegistration::new(module, c"rf_misuse", |p| {
+                    let inner = Timeline::new(p, c"rf_misuse", c"inner", Plain)?;
+                    inner.issue(inner.prealloc()?, ()).signal();
+                    let outer = Timeline::new(p, c"rf_misuse", c"outer", Owner { _inner: inner })?;
+                    outer.issue(outer.prealloc()?, ()).signal();
+                    Ok(outer)
+                })?);
+            }
+            Scenario::SleepingDrop => {
+                this._sleepy = Some(ProviderRegistration::new(module, c"rf_misuse", |p| {
+                    let data = pin_init!(Sleepy {
+                        lock <- new_mutex!(0),
+                    });
+                    let timeline = Timeline::new(p, c"rf_misuse", c"sleepy", data)?;
+                    timeline.issue(timeline.prealloc()?, ()).signal();
+                    Ok(timeline)
+                })?);
+            }
+            Scenario::LeakRegistration => {
+                let registration = ProviderRegistration::new(module, c"rf_misuse", |p| {
+                    Timeline::new(p, c"rf_misuse", c"leaked", Plain)
+                })?;
+                let timeline = registration.state();
+                let fence = timeline.issue(timeline.prealloc()?, ());
+                let fd = fence.fence().export_sync_file(0)?;
+                pr_info!(
+                    "pending fence of a leaked registration exported as fd {}\n",
+                    fd
+                );
+                core::mem::forget(fence);
+                core::mem::forget(registration);
+            }
+        }
+        Ok(this)
+    }
+}
