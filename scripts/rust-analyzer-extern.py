@@ -10,10 +10,17 @@ of rust_fence with the same dependencies plus rust_fence.
 
 import json
 import pathlib
+import re
 import sys
 
-# Crate roots (relative to the repository) that `use rust_fence`.
-USERS = ["fence_ops/fence_ops.rs", "selftests/fence_holder/fence_holder.rs"]
+
+def users(top: pathlib.Path) -> list:
+    """The crate roots that `use rust_fence`: `rust_fence_users` of Kbuild, as .rs files."""
+    kbuild = (top / "Kbuild").read_text().replace("\\\n", " ")
+    match = re.search(r"^rust_fence_users\s*:=(.*)$", kbuild, re.MULTILINE)
+    if not match:
+        sys.exit("Kbuild has no rust_fence_users")
+    return [str(pathlib.Path(o).with_suffix(".rs")) for o in match.group(1).split()]
 
 
 def main() -> None:
@@ -28,7 +35,7 @@ def main() -> None:
     lib_idx = index["rust_fence"]
     # The library's tests are compiled in when KUnit is built in.
     lib.setdefault("cfg", []).append("rust_fence_kunit")
-    for root in USERS:
+    for root in users(top):
         name = pathlib.Path(root).stem
         if name in index:
             continue
