@@ -41,6 +41,12 @@ unsafe extern "C" {
     // Take a `struct module *`, as `void *`: rustc deems the binding of `struct module`
     // not FFI-safe.
     pub(crate) fn rust_fence_helper_module_put(module: *mut c_void);
+    pub(crate) fn rust_fence_helper_list_init(list: *mut bindings::list_head);
+    pub(crate) fn rust_fence_helper_list_add_tail(
+        entry: *mut bindings::list_head,
+        head: *mut bindings::list_head,
+    );
+    pub(crate) fn rust_fence_helper_list_del_init(entry: *mut bindings::list_head) -> bool;
     pub(crate) fn rust_fence_helper_try_module_get(module: *mut c_void) -> bool;
     pub(crate) fn rust_fence_helper_wq() -> *mut bindings::workqueue_struct;
     pub(crate) fn rust_fence_helper_free_wq_create() -> c_int;

@@ -13,6 +13,7 @@
 #include <linux/dma-fence.h>
 #include <linux/export.h>
 #include <linux/fcntl.h>
+#include <linux/list.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
 #include <linux/file.h>
@@ -152,6 +153,32 @@ void rust_fence_helper_end_signalling(bool cookie)
 	dma_fence_end_signalling(cookie);
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_end_signalling);
+
+/*
+ * The intrusive lists that track pending fences per timeline and timelines
+ * per provider, without an allocation per entry.
+ */
+void rust_fence_helper_list_init(struct list_head *list)
+{
+	INIT_LIST_HEAD(list);
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_list_init);
+
+void rust_fence_helper_list_add_tail(struct list_head *entry, struct list_head *head)
+{
+	list_add_tail(entry, head);
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_list_add_tail);
+
+/* Unlinks @entry if it is on a list; returns whether it was. */
+bool rust_fence_helper_list_del_init(struct list_head *entry)
+{
+	if (list_empty(entry))
+		return false;
+	list_del_init(entry);
+	return true;
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_list_del_init);
 
 /*
  * Takes a reference on @module unless it is being removed; a NULL @module

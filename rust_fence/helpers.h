@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 struct dma_fence;
+struct list_head;
 struct file;
 struct module;
 struct rcu_work;
@@ -31,6 +32,9 @@ void rust_fence_helper_current_comm(char buf[TASK_COMM_LEN]);
 bool rust_fence_helper_begin_signalling(void);
 void rust_fence_helper_end_signalling(bool cookie);
 void rust_fence_helper_module_put(struct module *module);
+void rust_fence_helper_list_init(struct list_head *list);
+void rust_fence_helper_list_add_tail(struct list_head *entry, struct list_head *head);
+bool rust_fence_helper_list_del_init(struct list_head *entry);
 bool rust_fence_helper_try_module_get(struct module *module);
 struct workqueue_struct *rust_fence_helper_wq(void);
 int rust_fence_helper_free_wq_create(void);

@@ -27,17 +27,20 @@
 //!
 //! The cost is one grace period whatever the number of fences.
 
+use core::ptr::NonNull;
+
 use kernel::bindings;
 use kernel::prelude::*;
-use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 use kernel::str::CString;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{rcu, Arc, SpinLockIrq};
 use kernel::time::{Delta, Instant, Monotonic};
+use kernel::types::Opaque;
 use kernel::ThisModule;
 
 use crate::ffi;
 use crate::module_ref::ModuleRef;
+use crate::timeline::TimelineHeader;
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised in the module's init, before any provider can be registered.
@@ -60,12 +63,11 @@ pub(crate) fn free_registry() {
 }
 
 /// The state of a provider under its lock.
-pub(crate) struct Tracking {
-    /// The fences not completed yet, by address, so unloading can cancel them. An entry exists
-    /// only while the issuer handle holds a reference to the fence.
-    pending: RBTree<usize, ()>,
-    /// Set by the unload protocol: nothing new is tracked.
-    closed: bool,
+pub(crate) struct ProviderState {
+    /// How many timelines the provider has.
+    timeline_count: u64,
+    /// Fences issued by the timelines freed already.
+    retired_issued: u64,
     /// Timeline frees queued and not finished.
     frees_in_flight: usize,
     /// Set once the unload protocol waited for the frees: a free without a module reference
@@ -75,23 +77,37 @@ pub(crate) struct Tracking {
 
 /// The shared state of a provider.
 ///
+/// Pending fences are tracked per timeline, in a list through their own allocation, so issuing
+/// and completing a fence touch only its timeline's lock; the provider's lock covers the list of
+/// timelines, which changes when one is created or freed.
+///
 /// # Invariants
 ///
-/// `module` is the module that owns the registration; the timelines of the provider have their
-/// ops and their data's drop code in it.
+/// - `module` is the module that owns the registration; the timelines of the provider have their
+///   ops and their data's drop code in it.
+/// - `timelines` links the `TimelineHeader`s of the provider's timelines until they are freed;
+///   it is only used under `state`'s lock.
 #[pin_data]
 pub struct ProviderInner {
     pub(crate) name: CString,
     module: ModuleRef,
-    /// Fences issued while open.
-    issued: Atomic<u64>,
+    /// Set to 1 by the unload protocol: no fence may use the provider's ops from then on. Read by
+    /// issuers under their timeline's lock, which orders it against the protocol's sweep.
+    closed: Atomic<i32>,
     /// Fences of module-pinning tables not released yet.
     pub(crate) pinned: Atomic<u64>,
-    /// Timelines not freed yet.
-    timelines: Atomic<u64>,
+    /// The `provider_link`s of the provider's timelines that are not freed yet.
     #[pin]
-    tracking: SpinLockIrq<Tracking>,
+    timelines: Opaque<bindings::list_head>,
+    #[pin]
+    state: SpinLockIrq<ProviderState>,
 }
+
+// SAFETY: `timelines` is only used under the lock, from any thread; the rest is `Send`.
+unsafe impl Send for ProviderInner {}
+
+// SAFETY: Shared access to `timelines` happens under the lock; the rest is `Sync`.
+unsafe impl Sync for ProviderInner {}
 
 /// How [`ProviderInner::begin_free`] wants a timeline freed.
 pub(crate) enum Free {
@@ -107,57 +123,47 @@ pub(crate) enum Free {
     Now,
 }
 
-/// What [`ProviderInner::track`] decided for a new fence.
-pub(crate) enum Issue {
-    /// The fence is tracked and may use the provider's ops.
-    Open,
-    /// The provider is closed: the fence must be issued cancelled and detached.
-    Closed,
-}
-
 impl ProviderInner {
     /// Returns the module that owns the provider.
     pub(crate) fn module(&self) -> ModuleRef {
         self.module
     }
 
-    /// Runs `init` on a new fence at `fence` and records it as pending, in one critical section
-    /// so the unload protocol either sees the fence or closes the provider before it exists;
-    /// `node` was allocated ahead, so this cannot fail. Tells `init` whether it may use the
-    /// provider's ops: not if the provider is closed or the caller says it may not (`may_open`).
-    pub(crate) fn track(
-        &self,
-        fence: *mut bindings::dma_fence,
-        node: RBTreeNodeReservation<usize, ()>,
-        may_open: bool,
-        init: impl FnOnce(Issue),
-    ) -> Issue {
-        let mut tracking = self.tracking.lock();
-        if tracking.closed || !may_open {
-            drop(tracking);
-            init(Issue::Closed);
-            return Issue::Closed;
-        }
-        init(Issue::Open);
-        tracking.pending.insert(node.into_node(fence as usize, ()));
-        self.issued.fetch_add(1, Relaxed);
-        Issue::Open
+    /// Whether the unload protocol has begun; see `closed`.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Relaxed) != 0
     }
 
-    /// Forgets a fence that its handle completed.
-    pub(crate) fn untrack(&self, fence: *mut bindings::dma_fence) {
-        let node = self.tracking.lock().pending.remove_node(&(fence as usize));
-        drop(node);
-    }
-
-    /// Counts a new timeline, unless the provider is closed.
-    pub(crate) fn add_timeline(&self) -> Result {
-        let tracking = self.tracking.lock();
-        if tracking.closed {
+    /// Links a new timeline, unless the provider is closed.
+    ///
+    /// # Safety
+    ///
+    /// `header` is a new timeline of this provider, not linked yet, that stays alive until
+    /// [`ProviderInner::remove_timeline`].
+    pub(crate) unsafe fn add_timeline(&self, header: &TimelineHeader) -> Result {
+        let mut state = self.state.lock();
+        if self.is_closed() {
             return Err(ENODEV);
         }
-        self.timelines.fetch_add(1, Relaxed);
+        // SAFETY: Both lists heads are valid; the provider's list is protected by its lock.
+        unsafe {
+            ffi::rust_fence_helper_list_add_tail(header.provider_link(), self.timelines.get())
+        };
+        state.timeline_count += 1;
         Ok(())
+    }
+
+    /// Unlinks a timeline about to be freed.
+    ///
+    /// # Safety
+    ///
+    /// `header` was linked by [`ProviderInner::add_timeline`] and has no reference left.
+    pub(crate) unsafe fn remove_timeline(&self, header: &TimelineHeader) {
+        let mut state = self.state.lock();
+        // SAFETY: The link is on our list, protected by our lock.
+        unsafe { ffi::rust_fence_helper_list_del_init(header.provider_link()) };
+        state.timeline_count -= 1;
+        state.retired_issued += header.issued();
     }
 
     /// Decides how to free a timeline whose last reference is gone.
@@ -167,47 +173,76 @@ impl ProviderInner {
     /// free is queued holding a reference on it, or, if the module is in its exit and none can be
     /// taken, done at once.
     pub(crate) fn begin_free(&self) -> Free {
-        let mut tracking = self.tracking.lock();
-        let free = if !tracking.drained {
+        let mut state = self.state.lock();
+        let free = if !state.drained {
             Free::Queue { pinned: false }
         } else if self.module.try_get() {
             Free::Queue { pinned: true }
         } else {
-            self.timelines.fetch_sub(1, Relaxed);
             return Free::Now;
         };
-        tracking.frees_in_flight += 1;
+        state.frees_in_flight += 1;
         free
     }
 
     /// A queued timeline free has finished running the provider's code.
     pub(crate) fn end_free(&self) {
-        self.timelines.fetch_sub(1, Relaxed);
-        self.tracking.lock().frees_in_flight -= 1;
+        self.state.lock().frees_in_flight -= 1;
     }
 
-    /// Cancels every pending fence with `-ENODEV`; returns how many.
+    fn pending(&self) -> u64 {
+        let mut pending = 0;
+        self.find_timeline(|t| {
+            pending += t.pending();
+            false
+        });
+        pending
+    }
+
+    fn issued(&self) -> u64 {
+        let mut issued = 0;
+        self.find_timeline(|t| {
+            issued += t.issued();
+            false
+        });
+        issued + self.state.lock().retired_issued
+    }
+
+    /// Calls `f` on each timeline of the provider, under the provider's lock, until it returns
+    /// `true`; returns that timeline.
+    fn find_timeline(
+        &self,
+        mut f: impl FnMut(&TimelineHeader) -> bool,
+    ) -> Option<NonNull<TimelineHeader>> {
+        let _state = self.state.lock();
+        let head = self.timelines.get();
+        // SAFETY: The list is protected by our lock; its entries are the `provider_link`s of
+        // live timeline headers (type invariants).
+        unsafe {
+            let mut link = (*head).next;
+            while link != head {
+                let header = TimelineHeader::from_provider_link(link);
+                if f(&*header) {
+                    return NonNull::new(header.cast_mut());
+                }
+                link = (*link).next;
+            }
+        }
+        None
+    }
+
+    /// Cancels every pending fence with `-ENODEV`; returns how many. Called once the provider is
+    /// closed, so no timeline tracks new fences meanwhile.
     fn cancel_pending(&self) -> u64 {
         let mut cancelled = 0;
-        loop {
-            // Take one fence out under the lock, with a reference: its handle may be completing
-            // it at the same time, which is harmless (signalling twice is a no-op).
-            let fence = {
-                let mut tracking = self.tracking.lock();
-                let Some(addr) = tracking.pending.iter().next().map(|(addr, ())| *addr) else {
-                    break;
-                };
-                tracking.pending.remove(&addr);
-                let fence = addr as *mut bindings::dma_fence;
-                // SAFETY: The entry existed, so the issuer handle still held its reference.
-                unsafe { ffi::rust_fence_helper_get(fence) }
-            };
-            // SAFETY: We hold a reference to the fence.
-            if unsafe { ffi::rust_fence_helper_signal(fence, ENODEV.to_errno()) } {
-                cancelled += 1;
+        // Each timeline's lock is taken at least once after `closed` was set: an issuer holding
+        // it either linked its fence before (and it is cancelled here) or sees `closed` after.
+        while let Some(header) = self.find_timeline(|t| t.has_pending() && t.try_get()) {
+            // SAFETY: `try_get` took a reference on the timeline, dropped here.
+            unsafe {
+                cancelled += header.as_ref().cancel_pending();
+                TimelineHeader::put(header.as_ptr());
             }
-            // SAFETY: Drops the reference taken above.
-            unsafe { ffi::rust_fence_helper_put(fence) };
         }
         cancelled
     }
@@ -225,7 +260,7 @@ impl Provider {
 
     /// Returns the number of fences issued and not completed by their handle yet.
     pub fn pending(&self) -> u64 {
-        self.0.tracking.lock().pending.iter().count() as u64
+        self.0.pending()
     }
 
     /// Returns the number of fences of module-pinning tables not released yet: they keep
@@ -234,14 +269,15 @@ impl Provider {
         self.0.pinned.load(Relaxed)
     }
 
-    /// Returns the number of fences issued so far.
+    /// Returns the number of fences issued so far, except those issued after the unload
+    /// protocol began (which are cancelled at once).
     pub fn issued(&self) -> u64 {
-        self.0.issued.load(Relaxed)
+        self.0.issued()
     }
 
     /// Returns the number of timelines not freed yet.
     pub fn timelines(&self) -> u64 {
-        self.0.timelines.load(Relaxed)
+        self.0.state.lock().timeline_count
     }
 }
 
@@ -297,13 +333,15 @@ fn register(module: &'static ThisModule, name: &CStr) -> Result<Arc<ProviderInne
             name,
             // INVARIANT: The module calling `ProviderRegistration::new` owns the registration.
             module: ModuleRef::from_this_module(module),
-            issued: Atomic::new(0),
+            closed: Atomic::new(0),
             pinned: Atomic::new(0),
-            timelines: Atomic::new(0),
-            tracking <- kernel::new_spinlock_irq!(
-                Tracking {
-                    pending: RBTree::new(),
-                    closed: false,
+            // INVARIANT: The list of timelines starts empty.
+            // SAFETY: `list` is the list head, in place.
+            timelines <- Opaque::ffi_init(|list| unsafe { ffi::rust_fence_helper_list_init(list) }),
+            state <- kernel::new_spinlock_irq!(
+                ProviderState {
+                    timeline_count: 0,
+                    retired_issued: 0,
                     frees_in_flight: 0,
                     drained: false,
                 },
@@ -336,7 +374,10 @@ struct Closed {
 /// Steps 1 and 2 of the unload protocol: closes the provider and cancels its pending fences.
 fn close(inner: &ProviderInner) -> Closed {
     let start = Instant::<Monotonic>::now();
-    inner.tracking.lock().closed = true;
+    {
+        let _state = inner.state.lock();
+        inner.closed.store(1, Relaxed);
+    }
     // Cancel first, with -ENODEV: dropping the state would cancel with -ECANCELED.
     let cancelled = inner.cancel_pending();
     Closed {
@@ -363,9 +404,9 @@ fn finish(inner: &ProviderInner, closed: Closed) {
     let mut rounds = 0;
     loop {
         {
-            let mut tracking = inner.tracking.lock();
-            if tracking.frees_in_flight == 0 {
-                tracking.drained = true;
+            let mut state = inner.state.lock();
+            if state.frees_in_flight == 0 {
+                state.drained = true;
                 break;
             }
         }
@@ -386,10 +427,10 @@ fn finish(inner: &ProviderInner, closed: Closed) {
         (grace_time - state_time).as_micros_ceil(),
         (elapsed - grace_time).as_micros_ceil(),
         rounds,
-        inner.issued.load(Relaxed),
+        inner.issued(),
         cancelled,
         inner.pinned.load(Relaxed),
-        inner.timelines.load(Relaxed)
+        inner.state.lock().timeline_count
     );
 }
 

@@ -16,20 +16,19 @@ use core::ptr::{self, NonNull};
 
 use kernel::bindings;
 use kernel::prelude::*;
-use kernel::rbtree::RBTreeNodeReservation;
 use kernel::str::CString;
 use kernel::sync::aref::ARef;
 use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::Refcount;
+use kernel::sync::{Refcount, SpinLockIrq};
 use kernel::types::Opaque;
 
 use crate::fence::Fence;
 use crate::ffi;
 use crate::module_ref::ModuleRef;
 use crate::ops::{FenceOps, OpsTable};
-use crate::provider::{Free, Issue, Provider};
+use crate::provider::{Free, Provider};
 
-/// The memory of one fence.
+/// The memory of one fence: the only allocation of a fence.
 ///
 /// `base` comes first: fences of detachable tables are freed by the core with
 /// `dma_fence_free()`, which `kfree_rcu()`s the `dma_fence` pointer itself.
@@ -40,6 +39,53 @@ struct FenceAlloc {
     timeline: *const c_void,
     /// Issuer-private state of the fence, zero at issue; see [`DriverFence::issuer_word`].
     issuer_word: Atomic<u64>,
+    /// On the pending list of the timeline while the fence is pending and its handle has not
+    /// completed it; self-linked otherwise. Protected by the timeline's `pending` lock.
+    link: Opaque<bindings::list_head>,
+}
+
+impl FenceAlloc {
+    /// Returns the fence whose `link` is `link`.
+    ///
+    /// # Safety
+    ///
+    /// `link` is the `link` of a `FenceAlloc`.
+    unsafe fn from_link(link: *mut bindings::list_head) -> *mut bindings::dma_fence {
+        // SAFETY: Guaranteed by the caller; `base` is the first field.
+        unsafe { kernel::container_of!(Opaque::cast_from(link), FenceAlloc, link) }
+            .cast_mut()
+            .cast()
+    }
+
+    /// Returns the `link` of a fence issued by a timeline.
+    ///
+    /// # Safety
+    ///
+    /// `fence` heads a `FenceAlloc`.
+    unsafe fn link(fence: *mut bindings::dma_fence) -> *mut bindings::list_head {
+        // SAFETY: Guaranteed by the caller.
+        unsafe { (*fence.cast::<FenceAlloc>()).link.get() }
+    }
+}
+
+/// The counts of a timeline's fences, under the timeline's `pending` lock.
+pub(crate) struct Pending {
+    /// Fences on the `pending_fences` list.
+    count: u64,
+    /// Fences the timeline issued while its provider was open.
+    issued: u64,
+}
+
+/// The lock of a timeline's pending fences. Not generic, so that the lock class and its name
+/// both live in rust_fence (see `provider::register`).
+fn new_pending() -> impl PinInit<SpinLockIrq<Pending>> {
+    kernel::new_spinlock_irq!(
+        Pending {
+            count: 0,
+            issued: 0,
+        },
+        "rust_fence_timeline_pending"
+    )
 }
 
 /// The part of a timeline that rust_fence's own code reaches, whatever the data type.
@@ -53,6 +99,7 @@ struct FenceAlloc {
 /// - The allocation is freed one RCU grace period after `refcount` dropped to zero, so an ops
 ///   callback that started before the last fence of the timeline signalled can still read it.
 #[repr(C)]
+#[pin_data]
 pub(crate) struct TimelineHeader {
     refcount: Refcount,
     free_work: Opaque<bindings::rcu_work>,
@@ -66,12 +113,122 @@ pub(crate) struct TimelineHeader {
     next_seqno: Atomic<u64>,
     driver_name: CString,
     timeline_name: CString,
+    /// On the provider's list of timelines from creation to free.
+    provider_link: Opaque<bindings::list_head>,
+    /// The `FenceAlloc::link`s of the fences whose handle has not completed them yet; only used
+    /// under the `pending` lock.
+    #[pin]
+    pending_fences: Opaque<bindings::list_head>,
+    #[pin]
+    pending: SpinLockIrq<Pending>,
+}
+
+impl TimelineHeader {
+    /// Returns the header whose `provider_link` is `link`.
+    ///
+    /// # Safety
+    ///
+    /// `link` is the `provider_link` of a live `TimelineHeader`.
+    pub(crate) unsafe fn from_provider_link(link: *mut bindings::list_head) -> *const Self {
+        // SAFETY: Guaranteed by the caller.
+        unsafe { kernel::container_of!(Opaque::cast_from(link), Self, provider_link) }
+    }
+
+    pub(crate) fn provider_link(&self) -> *mut bindings::list_head {
+        self.provider_link.get()
+    }
+
+    /// Fences pending on this timeline.
+    pub(crate) fn pending(&self) -> u64 {
+        self.pending.lock().count
+    }
+
+    pub(crate) fn has_pending(&self) -> bool {
+        self.pending() != 0
+    }
+
+    /// Fences issued by this timeline while its provider was open.
+    pub(crate) fn issued(&self) -> u64 {
+        self.pending.lock().issued
+    }
+
+    /// Takes a reference unless the last one is gone already.
+    pub(crate) fn try_get(&self) -> bool {
+        let count = self.refcount.as_atomic();
+        let mut cur = count.load(Relaxed);
+        while cur > 0 {
+            match count.cmpxchg(cur, cur + 1, Relaxed) {
+                Ok(_) => return true,
+                Err(old) => cur = old,
+            }
+        }
+        false
+    }
+
+    /// Drops a reference; the last one frees the timeline.
+    ///
+    /// # Safety
+    ///
+    /// `this` is a live header on which the caller owns a reference.
+    pub(crate) unsafe fn put(this: *mut Self) {
+        // SAFETY: Guaranteed by the caller.
+        if unsafe { (*this).refcount.dec_and_test() } {
+            // SAFETY: That was the last reference.
+            unsafe { defer_free(this) };
+        }
+    }
+
+    /// Unlinks a fence its handle completes; nothing if the unload protocol took it already.
+    ///
+    /// # Safety
+    ///
+    /// `fence` was issued by this timeline.
+    unsafe fn untrack(&self, fence: *mut bindings::dma_fence) {
+        let mut pending = self.pending.lock();
+        // SAFETY: The fence heads a `FenceAlloc` whose link is on our list or self-linked,
+        // under our lock.
+        if unsafe { ffi::rust_fence_helper_list_del_init(FenceAlloc::link(fence)) } {
+            pending.count -= 1;
+        }
+    }
+
+    /// Cancels the pending fences with `-ENODEV`; returns how many. For the unload protocol.
+    pub(crate) fn cancel_pending(&self) -> u64 {
+        let mut cancelled = 0;
+        loop {
+            // Take one fence off under the lock, with a reference: its handle may be completing
+            // it at the same time, which is harmless (signalling twice is a no-op).
+            let fence = {
+                let mut pending = self.pending.lock();
+                let head = self.pending_fences.get();
+                // SAFETY: The list is protected by our lock; its entries are the links of
+                // fences whose handles still hold a reference.
+                unsafe {
+                    let first = (*head).next;
+                    if first == head {
+                        break;
+                    }
+                    ffi::rust_fence_helper_list_del_init(first);
+                    pending.count -= 1;
+                    ffi::rust_fence_helper_get(FenceAlloc::from_link(first))
+                }
+            };
+            // SAFETY: We hold a reference to the fence.
+            if unsafe { ffi::rust_fence_helper_signal(fence, ENODEV.to_errno()) } {
+                cancelled += 1;
+            }
+            // SAFETY: Drops the reference taken above.
+            unsafe { ffi::rust_fence_helper_put(fence) };
+        }
+        cancelled
+    }
 }
 
 /// The shared state of a timeline: the header, then the issuer's data.
 #[repr(C)]
 #[pin_data]
 pub(crate) struct TimelineInner<T: FenceOps> {
+    #[pin]
     header: TimelineHeader,
     #[pin]
     data: T,
@@ -143,7 +300,10 @@ unsafe extern "C" fn run_free(work: *mut bindings::work_struct) {
     // SAFETY: The header was queued once, by `defer_free`, with no reference left. Its `free`
     // is code of the provider's module, which is loaded: `begin_free` took a module reference
     // (`pinned`), or the registration waits for `end_free` below before the module can go.
-    unsafe { ((*header).free)(header) };
+    unsafe {
+        provider.0.remove_timeline(&*header);
+        ((*header).free)(header)
+    };
     provider.0.end_free();
     if pinned {
         // SAFETY: Drops the module reference `begin_free` took. We return into rust_fence's
@@ -179,7 +339,10 @@ unsafe fn defer_free(header: *mut TimelineHeader) {
             // SAFETY: The module is in its exit, so its code runs and is loaded until we return;
             // nothing can reach the timeline any more (see `Free::Now`), and `this` is not used
             // after the free.
-            unsafe { (this.free)(header) };
+            unsafe {
+                provider.remove_timeline(this);
+                (this.free)(header)
+            };
         }
     }
 }
@@ -252,7 +415,7 @@ impl<T: FenceOps> Timeline<T> {
         let context = unsafe { bindings::dma_fence_context_alloc(1) };
         let inner = KBox::try_pin_init(
             try_pin_init!(TimelineInner {
-                header: TimelineHeader {
+                header <- pin_init!(TimelineHeader {
                     refcount: Refcount::new(1),
                     free_work: Opaque::uninit(),
                     free,
@@ -264,13 +427,20 @@ impl<T: FenceOps> Timeline<T> {
                     next_seqno: Atomic::new(first_seqno),
                     driver_name,
                     timeline_name,
-                },
+                    provider_link: Opaque::uninit(),
+                    // SAFETY: `list` is the list head, in place.
+                    pending_fences <- Opaque::ffi_init(|list| unsafe {
+                        ffi::rust_fence_helper_list_init(list)
+                    }),
+                    pending <- new_pending(),
+                }),
                 data <- data,
             }? Error),
             GFP_KERNEL,
         )?;
-        // Dropping `inner` on error drops the data here, in process context.
-        provider.0.add_timeline()?;
+        // SAFETY: The timeline is new and stays where it is until its free unlinks it. On error,
+        // dropping `inner` drops the data here, in process context.
+        unsafe { provider.0.add_timeline(&inner.header)? };
         // SAFETY: The timeline is never moved out of its allocation: it is only reached through
         // the pointer until `free` drops it in place.
         let inner = KBox::into_raw(unsafe { Pin::into_inner_unchecked(inner) });
@@ -335,7 +505,6 @@ impl<T: FenceOps> Timeline<T> {
     pub fn prealloc(&self) -> Result<FenceSlot> {
         Ok(FenceSlot {
             alloc: KBox::new_uninit(GFP_KERNEL | __GFP_ZERO)?,
-            node: RBTreeNodeReservation::new(GFP_KERNEL)?,
         })
     }
 
@@ -365,11 +534,11 @@ impl<T: FenceOps> Timeline<T> {
             }
         }
 
-        let module = header.provider.0.module();
+        let provider = &header.provider.0;
+        let module = provider.module();
         // A fence of a pinning table holds the provider's module until it is released.
         let pinned = T::PINS_MODULE && module.try_get();
-        let FenceSlot { alloc, node } = slot;
-        let alloc = KBox::into_raw(alloc).cast::<FenceAlloc>();
+        let alloc = KBox::into_raw(slot.alloc).cast::<FenceAlloc>();
         let init = |ops: &'static bindings::dma_fence_ops| {
             let init = if T::SEQNO_64 {
                 bindings::dma_fence_init64
@@ -390,37 +559,42 @@ impl<T: FenceOps> Timeline<T> {
                 );
             }
         };
-        let issued =
-            header
-                .provider
-                .0
-                .track(
-                    alloc.cast(),
-                    node,
-                    !T::PINS_MODULE || pinned,
-                    |issue| match issue {
-                        Issue::Open => init(header.ops),
-                        Issue::Closed => init(header.detached_ops),
-                    },
-                );
+        // SAFETY: `alloc` is ours; its link is not on any list yet.
+        let link = unsafe { (*alloc).link.get() };
+        // Initialise and link the fence in one critical section with the `closed` check, so that
+        // the unload protocol either finds it pending or makes it issue detached.
+        let tracked = {
+            let mut pending = header.pending.lock();
+            if (pinned || !T::PINS_MODULE) && !provider.is_closed() {
+                init(header.ops);
+                // SAFETY: The list is ours, under its lock; the link is unused.
+                unsafe { ffi::rust_fence_helper_list_add_tail(link, header.pending_fences.get()) };
+                pending.count += 1;
+                pending.issued += 1;
+                true
+            } else {
+                false
+            }
+        };
+        if !tracked {
+            // SAFETY: The link is unused; self-linked, it reads as not pending.
+            unsafe { ffi::rust_fence_helper_list_init(link) };
+            init(header.detached_ops);
+        }
         // SAFETY: `init` set the reference count to one; we take that reference.
         let fence = unsafe { Fence::from_raw_owned(NonNull::new_unchecked(alloc.cast())) };
-        match issued {
-            Issue::Open if T::PINS_MODULE => {
-                // The fence points to our ops until its release: it holds the module (taken
-                // above) and this timeline, both dropped by `OpsTable::release`.
-                header.refcount.inc();
-                header.provider.0.pinned.fetch_add(1, Relaxed);
+        if !tracked {
+            if pinned {
+                // SAFETY: Drops the reference taken above: the fence does not pin.
+                unsafe { module.put() };
             }
-            Issue::Open => {}
-            Issue::Closed => {
-                if pinned {
-                    // SAFETY: Drops the reference taken above: the fence does not pin.
-                    unsafe { module.put() };
-                }
-                // SAFETY: We hold a reference to the fence, which nobody else has seen.
-                unsafe { ffi::rust_fence_helper_signal(fence.as_raw(), ENODEV.to_errno()) };
-            }
+            // SAFETY: We hold a reference to the fence, which nobody else has seen.
+            unsafe { ffi::rust_fence_helper_signal(fence.as_raw(), ENODEV.to_errno()) };
+        } else if T::PINS_MODULE {
+            // The fence points to our ops until its release: it holds the module (taken
+            // above) and this timeline, both dropped by `OpsTable::release`.
+            header.refcount.inc();
+            provider.pinned.fetch_add(1, Relaxed);
         }
         DriverFence {
             fence,
@@ -457,11 +631,9 @@ impl<T: FenceOps> Clone for Timeline<T> {
 
 impl<T: FenceOps> Drop for Timeline<T> {
     fn drop(&mut self) {
-        if !self.header().refcount.dec_and_test() {
-            return;
-        }
-        // SAFETY: That was the last reference; the header heads the `repr(C)` allocation.
-        unsafe { defer_free(self.inner.as_ptr().cast::<TimelineHeader>()) };
+        // SAFETY: We own a reference (type invariants); the header heads the `repr(C)`
+        // allocation.
+        unsafe { TimelineHeader::put(self.inner.as_ptr().cast::<TimelineHeader>()) };
     }
 }
 
@@ -480,8 +652,6 @@ unsafe fn issuer_word(fence: &Fence) -> &Atomic<u64> {
 /// Memory for one fence, allocated before the submission path that issues it.
 pub struct FenceSlot {
     alloc: KBox<MaybeUninit<FenceAlloc>>,
-    /// The provider's record of the fence while it is pending.
-    node: RBTreeNodeReservation<usize, ()>,
 }
 
 /// The issuer's handle of a fence: the only object that can signal it.
@@ -548,9 +718,12 @@ impl<T: FenceOps, D> DriverFence<T, D> {
             )
         };
         // SAFETY: The fence is valid: we hold a reference. The helper sets the error and signals
-        // under the fence lock, and does nothing if the core already signalled it.
-        unsafe { ffi::rust_fence_helper_signal(fence.as_raw(), errno) };
-        timeline.provider().0.untrack(fence.as_raw());
+        // under the fence lock, and does nothing if the core already signalled it. The timeline
+        // issued the fence.
+        unsafe {
+            ffi::rust_fence_helper_signal(fence.as_raw(), errno);
+            timeline.header().untrack(fence.as_raw());
+        }
         drop(timeline);
         drop(fence);
         data
@@ -562,7 +735,8 @@ impl<T: FenceOps, D> Drop for DriverFence<T, D> {
         let (fence, errno) = (self.fence.as_raw(), ECANCELED.to_errno());
         // SAFETY: The fence is valid: we hold a reference (see `complete`).
         let cancelled = unsafe { ffi::rust_fence_helper_signal(fence, errno) };
-        self.timeline.provider().0.untrack(self.fence.as_raw());
+        // SAFETY: The timeline issued the fence.
+        unsafe { self.timeline.header().untrack(self.fence.as_raw()) };
         if cancelled {
             pr_warn!(
                 "fence {}:{} of {:?} dropped unsignalled, cancelled with -ECANCELED\n",
