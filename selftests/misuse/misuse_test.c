@@ -154,6 +154,13 @@ FIXTURE_TEARDOWN(misuse)
 }
 
 /*
+ * rf_misuse reports timeline data dropped after its exit: code of the
+ * module run where, without the wait for the RCU grace periods of
+ * free_module(), its memory would already be gone.
+ */
+#define AFTER_EXIT "dropped after the module's exit"
+
+/*
  * A leaked callback registration keeps the module whose code the fence
  * would call loaded until the callback ran.
  */
@@ -195,6 +202,7 @@ TEST_F(misuse, timeline_outliving_its_registration)
 	EXPECT_STREQ("signaled-timeline", info.obj_name);
 	EXPECT_EQ(1, sync_file_wait(fd, 0));
 	EXPECT_TRUE(kmsg_has(self->kmsg, "new timeline after the unload protocol: ENODEV"));
+	EXPECT_FALSE(kmsg_has(self->kmsg, AFTER_EXIT));
 	close(fd);
 }
 
@@ -215,6 +223,7 @@ TEST_F(misuse, pinned_fence_after_its_registration)
 		TH_LOG("the module unloaded while a fence pointed to its ops");
 	close(fd);
 	EXPECT_EQ(0, misuse_unload_within_5s());
+	EXPECT_FALSE(kmsg_has(self->kmsg, AFTER_EXIT));
 }
 
 /* Timeline data owning a timeline: both frees run before the module goes. */
@@ -222,6 +231,7 @@ TEST_F(misuse, chained_timeline_frees)
 {
 	ASSERT_EQ(0, misuse_load(CHAINED_FREE, -1));
 	EXPECT_EQ(0, misuse_unload());
+	EXPECT_FALSE(kmsg_has(self->kmsg, AFTER_EXIT));
 }
 
 /* Timeline data whose drop sleeps is dropped in process context. */
@@ -230,6 +240,7 @@ TEST_F(misuse, sleeping_drop_of_timeline_data)
 	ASSERT_EQ(0, misuse_load(SLEEPING_DROP, -1));
 	EXPECT_EQ(0, misuse_unload());
 	EXPECT_TRUE(kmsg_has(self->kmsg, "sleeping drop of timeline data ran"));
+	EXPECT_FALSE(kmsg_has(self->kmsg, AFTER_EXIT));
 }
 
 /*

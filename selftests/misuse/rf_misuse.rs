@@ -9,6 +9,7 @@
 //! `unsafe` here.
 
 use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{new_mutex, Mutex};
 use rust_fence::{
     DriverFence, Fence, FenceCallbackFn, FenceOps, Provider, ProviderRegistration, Registration,
@@ -69,11 +70,39 @@ impl Scenario {
     }
 }
 
+/// Set by the module's last field to drop: code that runs afterwards runs after the module's exit,
+/// in the window before the kernel frees the module's memory (`free_module()` waits for RCU
+/// grace periods first, which usually hides such a bug).
+static EXITED: Atomic<i32> = Atomic::new(0);
+
+/// The last field of the module.
+struct ExitMarker;
+
+impl Drop for ExitMarker {
+    fn drop(&mut self) {
+        EXITED.store(1, Relaxed);
+    }
+}
+
+/// Reports a drop of timeline data that ran after the module's exit: the library let code of
+/// the module run after its exit, which would have run in freed memory a little later.
+fn check_not_after_exit(what: &str) {
+    if EXITED.load(Relaxed) != 0 {
+        pr_err!("{} dropped after the module's exit\n", what);
+    }
+}
+
 /// Detachable fences with no ops of their own.
 struct Plain;
 
 #[vtable]
 impl FenceOps for Plain {}
+
+impl Drop for Plain {
+    fn drop(&mut self) {
+        check_not_after_exit("timeline data");
+    }
+}
 
 /// Fences that keep this module loaded until released.
 struct Pinning;
@@ -83,6 +112,12 @@ impl FenceOps for Pinning {
     const PINS_MODULE: bool = true;
 }
 
+impl Drop for Pinning {
+    fn drop(&mut self) {
+        check_not_after_exit("pinning timeline data");
+    }
+}
+
 /// Timeline data owning another timeline.
 struct Owner {
     _inner: Timeline<Plain>,
@@ -90,6 +125,12 @@ struct Owner {
 
 #[vtable]
 impl FenceOps for Owner {}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        check_not_after_exit("owning timeline data");
+    }
+}
 
 /// Timeline data whose drop sleeps (takes a mutex).
 #[pin_data(PinnedDrop)]
@@ -104,6 +145,7 @@ impl FenceOps for Sleepy {}
 #[pinned_drop]
 impl PinnedDrop for Sleepy {
     fn drop(self: Pin<&mut Self>) {
+        check_not_after_exit("sleepy timeline data");
         *self.lock.lock() += 1;
         pr_info!("sleeping drop of timeline data ran\n");
     }
@@ -158,6 +200,7 @@ struct RfMisuse {
     _late: Option<Late>,
     _chain: Option<ProviderRegistration<Timeline<Owner>>>,
     _sleepy: Option<ProviderRegistration<Timeline<Sleepy>>>,
+    _exit_marker: ExitMarker,
 }
 
 impl RfMisuse {
@@ -167,6 +210,7 @@ impl RfMisuse {
             _late: None,
             _chain: None,
             _sleepy: None,
+            _exit_marker: ExitMarker,
         }
     }
 }
