@@ -5,22 +5,17 @@
 //! C header: `rust_fence/include/rust_fence.h` (in this repository)
 //!
 //! Each function is a thin shell over the safe types: a C timeline is a [`Timeline`] whose ops
-//! table lives in this module, plus the [`DriverFence`] handles of its pending fences, looked up
-//! by sequence number when C signals a fence by pointer. Misuse from C (NULL or error pointers,
+//! table lives in this module and which owns its pending fences
+//! ([`DriverFence::into_timeline`](crate::DriverFence::into_timeline)), so C signals a fence by pointer without a lookup structure
+//! or an allocation of its own. Misuse from C (NULL or error pointers,
 //! a fence of another timeline, a second signal, a bad errno) returns `-EINVAL` with a message,
 //! never a crash.
 
-use core::pin::Pin;
-use core::ptr;
-
 use kernel::bindings;
-use kernel::new_spinlock_irq;
 use kernel::prelude::*;
-use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 use kernel::sync::aref::ARef;
-use kernel::sync::SpinLockIrq;
 
-use crate::{DriverFence, Fence, FenceOps, Timeline};
+use crate::{Fence, FenceOps, Timeline};
 
 /// The largest errno a fence may complete with (`MAX_ERRNO` in `include/linux/err.h`).
 const MAX_ERRNO: c_int = 4095;
@@ -33,12 +28,8 @@ struct CApiOps;
 impl FenceOps for CApiOps {}
 
 /// `struct rust_fence_timeline` of the C API.
-#[pin_data]
 pub(crate) struct CTimeline {
     timeline: Timeline<CApiOps>,
-    /// The issuer handles of the fences not signalled yet, by sequence number.
-    #[pin]
-    pending: SpinLockIrq<RBTree<u64, DriverFence<CApiOps>>>,
 }
 
 /// Returns whether `ptr` is NULL or an `ERR_PTR()`.
@@ -67,16 +58,11 @@ fn timeline_create(driver_name: &CStr, timeline_name: &CStr) -> Result<*mut CTim
         timeline_name,
         CApiOps,
     )?;
-    let tl = KBox::pin_init(
-        pin_init!(CTimeline {
-            timeline,
-            pending <- new_spinlock_irq!(RBTree::new(), "rust_fence_c_timeline"),
-        }),
+    // C only holds the pointer; `rust_fence_timeline_destroy` turns it back into a `KBox`.
+    Ok(KBox::into_raw(KBox::new(
+        CTimeline { timeline },
         GFP_KERNEL,
-    )?;
-    // SAFETY: The timeline is never moved out of its allocation: C only holds the pointer, and
-    // `rust_fence_timeline_destroy` turns it back into a `Pin<KBox<_>>`.
-    Ok(KBox::into_raw(unsafe { Pin::into_inner_unchecked(tl) }))
+    )?))
 }
 
 /// Creates a timeline; see `rust_fence_timeline_create()` in the header.
@@ -111,16 +97,9 @@ pub(crate) unsafe extern "C" fn rust_fence_timeline_destroy(tl: *mut CTimeline) 
     if is_err_or_null(tl) {
         return;
     }
-    // SAFETY: Guaranteed by the caller: `tl` came from `KBox::into_raw` of a pinned box.
-    let tl = unsafe { Pin::new_unchecked(KBox::from_raw(tl)) };
-    let mut pending = core::mem::take(&mut *tl.pending.lock());
-    let mut cancelled = 0usize;
-    while let Some(seqno) = pending.iter().next().map(|(seqno, _)| *seqno) {
-        if let Some(fence) = pending.remove(&seqno) {
-            fence.signal_with_error(ENODEV);
-            cancelled += 1;
-        }
-    }
+    // SAFETY: Guaranteed by the caller: `tl` came from `KBox::into_raw`.
+    let tl = unsafe { KBox::from_raw(tl) };
+    let cancelled = tl.timeline.signal_owned_where(|_| Some(Err(ENODEV)));
     if cancelled > 0 {
         pr_warn!(
             "timeline {:?} destroyed with {} pending fences: cancelled with -ENODEV\n",
@@ -131,13 +110,10 @@ pub(crate) unsafe extern "C" fn rust_fence_timeline_destroy(tl: *mut CTimeline) 
 }
 
 fn issue(tl: &CTimeline) -> Result<ARef<Fence>> {
-    let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
     let slot = tl.timeline.prealloc()?;
     let fence = tl.timeline.issue(slot, ());
     let shared = fence.fence_ref();
-    tl.pending
-        .lock()
-        .insert(node.into_node(shared.seqno(), fence));
+    fence.into_timeline();
     Ok(shared)
 }
 
@@ -168,29 +144,15 @@ fn signal(tl: &CTimeline, fence: &Fence, error: c_int) -> Result {
             return Err(EINVAL);
         }
     };
-    let driver_fence = {
-        let mut pending = tl.pending.lock();
-        match pending.get(&fence.seqno()) {
-            Some(f) if fence.context() == tl.timeline.context() && ptr::eq(f.fence(), fence) => {
-                pending.remove(&fence.seqno())
-            }
-            _ => None,
-        }
-    };
-    let Some(driver_fence) = driver_fence else {
+    let result = error.map_or(Ok(()), Err);
+    tl.timeline.signal_owned(fence, result).inspect_err(|_| {
         pr_err!(
             "rust_fence_signal: fence {}:{} is not a pending fence of timeline {:?}\n",
             fence.context(),
             fence.seqno(),
             tl.timeline.timeline_name()
-        );
-        return Err(EINVAL);
-    };
-    match error {
-        None => driver_fence.signal(),
-        Some(e) => driver_fence.signal_with_error(e),
-    }
-    Ok(())
+        )
+    })
 }
 
 /// Signals a fence; see `rust_fence_signal()` in the header.

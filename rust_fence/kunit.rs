@@ -534,6 +534,41 @@ mod tests {
         Ok(())
     }
 
+    /// A timeline that owns its pending fences signals them by value or by pointer, and cancels
+    /// those left when its last reference goes.
+    #[test]
+    fn owned_fences() -> Result {
+        let tl = timeline()?;
+        let before = tl.provider().pending();
+        let mut fences = KVec::new();
+        for _ in 0..4 {
+            let f = tl.issue(tl.prealloc()?, ());
+            fences.push(f.fence_ref(), GFP_KERNEL)?;
+            f.into_timeline();
+        }
+        assert_eq!(tl.provider().pending(), before + 4);
+        let second = tl.find_owned(|f| f.seqno() == 2);
+        assert!(second.is_some_and(|f| core::ptr::eq(&*f, &*fences[1])));
+        assert_eq!(
+            tl.signal_owned_where(|f| (f.seqno() <= 2).then_some(Ok(()))),
+            2
+        );
+        assert_eq!(fences[0].status(), Some(Ok(())));
+        assert_eq!(fences[1].status(), Some(Ok(())));
+        assert!(fences[2].status().is_none());
+        assert_eq!(tl.signal_owned(&fences[2], Err(EIO)), Ok(()));
+        assert_eq!(fences[2].status(), Some(Err(EIO)));
+        // Signalled already, or not owned: refused.
+        assert_eq!(tl.signal_owned(&fences[2], Ok(())), Err(EINVAL));
+        let other = timeline()?;
+        assert_eq!(other.signal_owned(&fences[3], Ok(())), Err(EINVAL));
+        assert!(tl.find_owned(|f| f.seqno() == 2).is_none());
+        // The last reference cancels the fence the timeline still owns.
+        drop(tl);
+        assert_eq!(fences[3].status(), Some(Err(ECANCELED)));
+        Ok(())
+    }
+
     #[test]
     fn provider_counts() -> Result {
         let tl = timeline()?;

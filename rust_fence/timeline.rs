@@ -39,9 +39,14 @@ struct FenceAlloc {
     timeline: *const c_void,
     /// Issuer-private state of the fence, zero at issue; see [`DriverFence::issuer_word`].
     issuer_word: Atomic<u64>,
-    /// On the pending list of the timeline while the fence is pending and its handle has not
-    /// completed it; self-linked otherwise. Protected by the timeline's `pending` lock.
+    /// On one of the timeline's lists while the fence is pending: `handle_fences` while its
+    /// `DriverFence` has not completed it, `owned_fences` once the timeline owns it
+    /// ([`DriverFence::into_timeline`]); self-linked otherwise. Under the timeline's lock.
     link: Opaque<bindings::list_head>,
+    /// 1 while `link` is on `owned_fences`, which then holds a reference to the fence.
+    owned: Atomic<i32>,
+    /// The error [`Timeline::signal_owned_where`] chose for the fence, until it signals it.
+    errno: Atomic<i32>,
 }
 
 impl FenceAlloc {
@@ -66,12 +71,24 @@ impl FenceAlloc {
         // SAFETY: Guaranteed by the caller.
         unsafe { (*fence.cast::<FenceAlloc>()).link.get() }
     }
+
+    /// Returns the allocation of a fence issued by a timeline.
+    ///
+    /// # Safety
+    ///
+    /// `fence` heads a `FenceAlloc` that lives for `'a`.
+    unsafe fn of<'a>(fence: *mut bindings::dma_fence) -> &'a FenceAlloc {
+        // SAFETY: Guaranteed by the caller.
+        unsafe { &*fence.cast::<FenceAlloc>() }
+    }
 }
 
 /// The counts of a timeline's fences, under the timeline's `pending` lock.
 pub(crate) struct Pending {
-    /// Fences on the `pending_fences` list.
-    count: u64,
+    /// Fences on the `handle_fences` list.
+    handles: u64,
+    /// Fences on the `owned_fences` list.
+    owned: u64,
     /// Fences the timeline issued while its provider was open.
     issued: u64,
 }
@@ -81,7 +98,8 @@ pub(crate) struct Pending {
 fn new_pending() -> impl PinInit<SpinLockIrq<Pending>> {
     kernel::new_spinlock_irq!(
         Pending {
-            count: 0,
+            handles: 0,
+            owned: 0,
             issued: 0,
         },
         "rust_fence_timeline_pending"
@@ -115,10 +133,14 @@ pub(crate) struct TimelineHeader {
     timeline_name: CString,
     /// On the provider's list of timelines from creation to free.
     provider_link: Opaque<bindings::list_head>,
-    /// The `FenceAlloc::link`s of the fences whose handle has not completed them yet; only used
-    /// under the `pending` lock.
+    /// The `FenceAlloc::link`s of the pending fences whose handle has not completed them yet;
+    /// only used under the `pending` lock.
     #[pin]
-    pending_fences: Opaque<bindings::list_head>,
+    handle_fences: Opaque<bindings::list_head>,
+    /// The `FenceAlloc::link`s of the pending fences the timeline owns, each with a reference;
+    /// only used under the `pending` lock.
+    #[pin]
+    owned_fences: Opaque<bindings::list_head>,
     #[pin]
     pending: SpinLockIrq<Pending>,
 }
@@ -140,7 +162,8 @@ impl TimelineHeader {
 
     /// Fences pending on this timeline.
     pub(crate) fn pending(&self) -> u64 {
-        self.pending.lock().count
+        let pending = self.pending.lock();
+        pending.handles + pending.owned
     }
 
     pub(crate) fn has_pending(&self) -> bool {
@@ -173,6 +196,17 @@ impl TimelineHeader {
     pub(crate) unsafe fn put(this: *mut Self) {
         // SAFETY: Guaranteed by the caller.
         if unsafe { (*this).refcount.dec_and_test() } {
+            // SAFETY: That was the last reference, so nobody can signal the fences the timeline
+            // owns any more: cancel them before the timeline goes.
+            let cancelled = unsafe { (*this).cancel(true, ECANCELED) };
+            if cancelled > 0 {
+                pr_warn!(
+                    "timeline {:?} dropped with {} pending fences it owned: cancelled with -ECANCELED\n",
+                    // SAFETY: The header is alive until `defer_free`.
+                    unsafe { &(*this).timeline_name },
+                    cancelled
+                );
+            }
             // SAFETY: That was the last reference.
             unsafe { defer_free(this) };
         }
@@ -185,42 +219,84 @@ impl TimelineHeader {
     /// `fence` was issued by this timeline.
     unsafe fn untrack(&self, fence: *mut bindings::dma_fence) {
         let mut pending = self.pending.lock();
-        // SAFETY: The fence heads a `FenceAlloc` whose link is on our list or self-linked,
-        // under our lock.
+        // SAFETY: The fence heads a `FenceAlloc` whose link is on `handle_fences` (its handle is
+        // alive, so the timeline does not own it) or self-linked, under our lock.
         if unsafe { ffi::rust_fence_helper_list_del_init(FenceAlloc::link(fence)) } {
-            pending.count -= 1;
+            pending.handles -= 1;
         }
+    }
+
+    /// Moves a fence from `handle_fences` to `owned_fences`, with the reference its handle held;
+    /// returns `false` (and keeps nothing) if the unload protocol took it already.
+    ///
+    /// # Safety
+    ///
+    /// `fence` was issued by this timeline and the caller owns a reference to it, which the
+    /// timeline keeps on success.
+    unsafe fn adopt(&self, fence: *mut bindings::dma_fence) -> bool {
+        let mut pending = self.pending.lock();
+        // SAFETY: As in `untrack`; both lists are ours, under our lock.
+        unsafe {
+            let link = FenceAlloc::link(fence);
+            if !ffi::rust_fence_helper_list_del_init(link) {
+                return false;
+            }
+            ffi::rust_fence_helper_list_add_tail(link, self.owned_fences.get());
+            FenceAlloc::of(fence).owned.store(1, Relaxed);
+        }
+        pending.handles -= 1;
+        pending.owned += 1;
+        true
+    }
+
+    /// Takes the first fence off `owned_fences` (`owned`) or `handle_fences`, with a reference
+    /// for the caller: the list's for an owned fence, a new one otherwise (its handle may be
+    /// completing it at the same time, which is harmless: signalling twice is a no-op).
+    fn pop(&self, owned: bool) -> Option<*mut bindings::dma_fence> {
+        let mut pending = self.pending.lock();
+        let head = if owned {
+            self.owned_fences.get()
+        } else {
+            self.handle_fences.get()
+        };
+        // SAFETY: The list is protected by our lock; its entries are the links of pending fences
+        // of this timeline, on which the list or their handle holds a reference.
+        unsafe {
+            let first = (*head).next;
+            if first == head {
+                return None;
+            }
+            ffi::rust_fence_helper_list_del_init(first);
+            let fence = FenceAlloc::from_link(first);
+            if owned {
+                FenceAlloc::of(fence).owned.store(0, Relaxed);
+                pending.owned -= 1;
+                Some(fence)
+            } else {
+                pending.handles -= 1;
+                Some(ffi::rust_fence_helper_get(fence))
+            }
+        }
+    }
+
+    /// Signals the fences of one list with `error`; returns how many it signalled.
+    fn cancel(&self, owned: bool, error: Error) -> u64 {
+        let mut cancelled = 0;
+        while let Some(fence) = self.pop(owned) {
+            // SAFETY: `pop` gave us a reference to the fence, which we drop.
+            unsafe {
+                if ffi::rust_fence_helper_signal(fence, error.to_errno()) {
+                    cancelled += 1;
+                }
+                ffi::rust_fence_helper_put(fence);
+            }
+        }
+        cancelled
     }
 
     /// Cancels the pending fences with `-ENODEV`; returns how many. For the unload protocol.
     pub(crate) fn cancel_pending(&self) -> u64 {
-        let mut cancelled = 0;
-        loop {
-            // Take one fence off under the lock, with a reference: its handle may be completing
-            // it at the same time, which is harmless (signalling twice is a no-op).
-            let fence = {
-                let mut pending = self.pending.lock();
-                let head = self.pending_fences.get();
-                // SAFETY: The list is protected by our lock; its entries are the links of
-                // fences whose handles still hold a reference.
-                unsafe {
-                    let first = (*head).next;
-                    if first == head {
-                        break;
-                    }
-                    ffi::rust_fence_helper_list_del_init(first);
-                    pending.count -= 1;
-                    ffi::rust_fence_helper_get(FenceAlloc::from_link(first))
-                }
-            };
-            // SAFETY: We hold a reference to the fence.
-            if unsafe { ffi::rust_fence_helper_signal(fence, ENODEV.to_errno()) } {
-                cancelled += 1;
-            }
-            // SAFETY: Drops the reference taken above.
-            unsafe { ffi::rust_fence_helper_put(fence) };
-        }
-        cancelled
+        self.cancel(false, ENODEV) + self.cancel(true, ENODEV)
     }
 }
 
@@ -429,7 +505,11 @@ impl<T: FenceOps> Timeline<T> {
                     timeline_name,
                     provider_link: Opaque::uninit(),
                     // SAFETY: `list` is the list head, in place.
-                    pending_fences <- Opaque::ffi_init(|list| unsafe {
+                    handle_fences <- Opaque::ffi_init(|list| unsafe {
+                        ffi::rust_fence_helper_list_init(list)
+                    }),
+                    // SAFETY: `list` is the list head, in place.
+                    owned_fences <- Opaque::ffi_init(|list| unsafe {
                         ffi::rust_fence_helper_list_init(list)
                     }),
                     pending <- new_pending(),
@@ -501,6 +581,117 @@ impl<T: FenceOps> Timeline<T> {
         Some(unsafe { issuer_word(fence) })
     }
 
+    /// Signals the pending fences the timeline owns (see [`DriverFence::into_timeline`]) for
+    /// which `select` returns a result: `Ok(())` signals the fence, `Err(e)` signals it with
+    /// error `e`. Returns how many it signalled.
+    ///
+    /// `select` runs with the timeline's lock held and interrupts off: it must not sleep or use
+    /// this timeline. The fences are signalled after the lock is dropped, in the order they were
+    /// handed over.
+    pub fn signal_owned_where(&self, mut select: impl FnMut(&Fence) -> Option<Result>) -> usize {
+        let header = self.header();
+        // The fences chosen, on a list of our own until they are signalled.
+        let chosen = Opaque::<bindings::list_head>::uninit();
+        // SAFETY: `chosen` stays where it is (it is never moved) until it is empty again below.
+        unsafe { ffi::rust_fence_helper_list_init(chosen.get()) };
+        {
+            let mut pending = header.pending.lock();
+            let head = header.owned_fences.get();
+            // SAFETY: The list is protected by the lock we hold; its entries are links of
+            // pending fences of this timeline, each with a reference owned by the list, which
+            // moves with the link to `chosen`.
+            unsafe {
+                let mut link = (*head).next;
+                while link != head {
+                    let next = (*link).next;
+                    let fence = FenceAlloc::from_link(link);
+                    if let Some(result) = select(Fence::from_raw(fence)) {
+                        let errno = result.err().map_or(0, |e| e.to_errno());
+                        let alloc = FenceAlloc::of(fence);
+                        alloc.errno.store(errno, Relaxed);
+                        alloc.owned.store(0, Relaxed);
+                        ffi::rust_fence_helper_list_del_init(link);
+                        ffi::rust_fence_helper_list_add_tail(link, chosen.get());
+                        pending.owned -= 1;
+                    }
+                    link = next;
+                }
+            }
+        }
+        let mut signalled = 0;
+        // SAFETY: Only this function reaches `chosen` and the links on it; each fence comes with
+        // the reference the timeline owned, dropped after the signal.
+        unsafe {
+            let head = chosen.get();
+            loop {
+                let link = (*head).next;
+                if link == head {
+                    break;
+                }
+                ffi::rust_fence_helper_list_del_init(link);
+                let fence = FenceAlloc::from_link(link);
+                let errno = FenceAlloc::of(fence).errno.load(Relaxed);
+                if ffi::rust_fence_helper_signal(fence, errno) {
+                    signalled += 1;
+                }
+                ffi::rust_fence_helper_put(fence);
+            }
+        }
+        signalled
+    }
+
+    /// Signals `fence` with `result` if it is a pending fence this timeline owns; `EINVAL`
+    /// otherwise (another timeline's fence, one signalled already, one whose handle is alive).
+    pub fn signal_owned(&self, fence: &Fence, result: Result) -> Result {
+        let header = self.header();
+        if fence.context() != header.context {
+            return Err(EINVAL);
+        }
+        {
+            let mut pending = header.pending.lock();
+            // SAFETY: A fence of this context was issued by this timeline (see `issuer_word`),
+            // so it heads a `FenceAlloc`; its link and `owned` are under the lock we hold.
+            unsafe {
+                let alloc = FenceAlloc::of(fence.as_raw());
+                if alloc.owned.load(Relaxed) == 0 {
+                    return Err(EINVAL);
+                }
+                alloc.owned.store(0, Relaxed);
+                ffi::rust_fence_helper_list_del_init(alloc.link.get());
+            }
+            pending.owned -= 1;
+        }
+        let errno = result.err().map_or(0, |e| e.to_errno());
+        // SAFETY: The timeline's reference, taken off its list above, is ours to drop after the
+        // signal; the caller's borrow keeps the fence alive meanwhile anyway.
+        unsafe {
+            ffi::rust_fence_helper_signal(fence.as_raw(), errno);
+            ffi::rust_fence_helper_put(fence.as_raw());
+        }
+        Ok(())
+    }
+
+    /// Returns a pending fence the timeline owns for which `pred` is true, if any. `pred` runs
+    /// under the timeline's lock, as `select` of [`Timeline::signal_owned_where`] does.
+    pub fn find_owned(&self, mut pred: impl FnMut(&Fence) -> bool) -> Option<ARef<Fence>> {
+        let header = self.header();
+        let _pending = header.pending.lock();
+        let head = header.owned_fences.get();
+        // SAFETY: As in `signal_owned_where`; the list's reference keeps each fence alive while
+        // we look at it, and `ARef::from` takes a new one for the caller.
+        unsafe {
+            let mut link = (*head).next;
+            while link != head {
+                let fence = Fence::from_raw(FenceAlloc::from_link(link));
+                if pred(fence) {
+                    return Some(ARef::from(fence));
+                }
+                link = (*link).next;
+            }
+        }
+        None
+    }
+
     /// Allocates the memory of one fence, ahead of the point of no return.
     pub fn prealloc(&self) -> Result<FenceSlot> {
         Ok(FenceSlot {
@@ -568,8 +759,8 @@ impl<T: FenceOps> Timeline<T> {
             if (pinned || !T::PINS_MODULE) && !provider.is_closed() {
                 init(header.ops);
                 // SAFETY: The list is ours, under its lock; the link is unused.
-                unsafe { ffi::rust_fence_helper_list_add_tail(link, header.pending_fences.get()) };
-                pending.count += 1;
+                unsafe { ffi::rust_fence_helper_list_add_tail(link, header.handle_fences.get()) };
+                pending.handles += 1;
                 pending.issued += 1;
                 true
             } else {
@@ -695,6 +886,34 @@ impl<T: FenceOps, D> DriverFence<T, D> {
     /// Returns the driver data.
     pub fn data(&self) -> &D {
         &self.data
+    }
+
+    /// Leaves the fence pending and hands it to its timeline, which owns it from now on: signal
+    /// it with [`Timeline::signal_owned`] or [`Timeline::signal_owned_where`]. Returns the
+    /// driver data. If the timeline's last reference goes first, the fence is cancelled with
+    /// `-ECANCELED` and a warning.
+    ///
+    /// For issuers that find their pending fences by value (sw_sync's points, a C driver's
+    /// fences by pointer): the timeline keeps them in the fence's own allocation.
+    pub fn into_timeline(self) -> D {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: Each field is read exactly once and `this` is never used or dropped again.
+        let (fence, timeline, data) = unsafe {
+            (
+                ptr::read(&this.fence),
+                ptr::read(&this.timeline),
+                ptr::read(&this.data),
+            )
+        };
+        let raw = ARef::into_raw(fence).as_ptr().cast::<bindings::dma_fence>();
+        // SAFETY: The timeline issued the fence and we own the reference `into_raw` released.
+        if !unsafe { timeline.header().adopt(raw) } {
+            // The unload protocol cancelled it already: drop our reference.
+            // SAFETY: The reference released by `into_raw` above.
+            unsafe { ffi::rust_fence_helper_put(raw) };
+        }
+        drop(timeline);
+        data
     }
 
     /// Signals the fence successfully and returns the driver data.
