@@ -253,3 +253,165 @@ impl Fence {
         }
     }
 }
+
+#[cfg(rust_fence_kunit)]
+#[kernel::prelude::kunit_tests(rust_fence_callback)]
+mod tests {
+    use kernel::prelude::*;
+    use kernel::sync::atomic::Relaxed;
+    use kernel::sync::{new_mutex, Arc, Completion};
+    use kernel::workqueue::new_work;
+
+    use crate::kunit::{count_into, counter, timeline, Job, SignalJob};
+    use crate::{CompleteOnSignal, Interruptible, QueueWorkOnSignal, Registration};
+
+    #[test]
+    fn add_callback() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let runs = counter()?;
+        let reg = match f.fence().add_callback(count_into(&runs), GFP_KERNEL)? {
+            Registration::Pending(reg) => reg,
+            Registration::Signalled(_) => return Err(EINVAL),
+        };
+        assert_eq!(runs.load(Relaxed), 0);
+        f.signal();
+        assert_eq!(runs.load(Relaxed), 1);
+        // It ran, so there is nothing left to remove.
+        assert!(!reg.remove());
+        Ok(())
+    }
+    #[test]
+    fn late_add_hands_callback_back() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        f.signal();
+        let runs = counter()?;
+        let handed_back = matches!(
+            shared.add_callback(count_into(&runs), GFP_KERNEL)?,
+            Registration::Signalled(_)
+        );
+        assert!(handed_back);
+        assert_eq!(runs.load(Relaxed), 0);
+        Ok(())
+    }
+    #[test]
+    fn remove_callback() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let runs = counter()?;
+        let removed = match f.fence().add_callback(count_into(&runs), GFP_KERNEL)? {
+            Registration::Pending(reg) => reg.remove(),
+            Registration::Signalled(_) => false,
+        };
+        assert!(removed);
+        f.signal();
+        assert_eq!(runs.load(Relaxed), 0);
+        Ok(())
+    }
+    #[test]
+    fn dropped_registration_never_runs() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let runs = counter()?;
+        drop(f.fence().add_callback(count_into(&runs), GFP_KERNEL)?);
+        f.signal();
+        assert_eq!(runs.load(Relaxed), 0);
+        Ok(())
+    }
+    #[test]
+    fn complete_on_signal() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let _reg = f
+            .fence()
+            .add_callback(CompleteOnSignal(done.clone()), GFP_KERNEL)?;
+        crate::library_queue().try_spawn(GFP_KERNEL, move || {
+            f.signal();
+        })?;
+        // Returns only once the other thread signalled.
+        done.wait_for_completion();
+        Ok(())
+    }
+    #[test]
+    fn queue_work_on_signal() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let job = Arc::pin_init(
+            pin_init!(Job {
+                work <- new_work!("rust_fence_kunit::Job"),
+                done <- Completion::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+        let _reg = f.fence().add_callback(
+            QueueWorkOnSignal::new(crate::library_queue(), job.clone()),
+            GFP_KERNEL,
+        )?;
+        f.signal();
+        job.done.wait_for_completion();
+        Ok(())
+    }
+    /// A fence signalled because another one did, the way the callbacks' documentation says: not
+    /// from the callback, which would nest two inline fence locks of one lockdep class, but from
+    /// a work item the callback queues.
+    #[test]
+    fn signal_from_callback_through_work() -> Result {
+        let tl = timeline()?;
+        let first = tl.issue(tl.prealloc()?, ());
+        let second = tl.issue(tl.prealloc()?, ());
+        let shared = second.fence_ref();
+        let job = Arc::pin_init(
+            pin_init!(SignalJob {
+                work <- new_work!("rust_fence_kunit::SignalJob"),
+                fence <- new_mutex!(Some(second)),
+            }),
+            GFP_KERNEL,
+        )?;
+        let _reg = first.fence().add_callback(
+            QueueWorkOnSignal::new(crate::library_queue(), job),
+            GFP_KERNEL,
+        )?;
+        assert!(!shared.is_signaled());
+        first.signal();
+        // The work runs soon on another worker: 100 jiffies are at least a second.
+        assert!(shared.wait_timeout(Interruptible::No, 100).is_ok());
+        assert_eq!(shared.error(), Ok(()));
+        Ok(())
+    }
+    /// One thread signals while this one registers callbacks: each callback either runs exactly
+    /// once or is handed back, never both, never neither.
+    #[test]
+    fn signal_callback_race() -> Result {
+        const CALLBACKS: i32 = 200;
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        let signalled = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let signalled2 = signalled.clone();
+        let runs = counter()?;
+        let mut regs = KVec::new();
+        let mut handed_back = 0;
+        crate::library_queue().try_spawn(GFP_KERNEL, move || {
+            f.signal();
+            signalled2.complete_all();
+        })?;
+        for _ in 0..CALLBACKS {
+            match shared.add_callback(count_into(&runs), GFP_KERNEL)? {
+                Registration::Pending(reg) => regs.push(reg, GFP_KERNEL)?,
+                Registration::Signalled(_) => handed_back += 1,
+            }
+        }
+        signalled.wait_for_completion();
+        pr_info!(
+            "signal_callback_race: {} callbacks ran, {} were handed back\n",
+            runs.load(Relaxed),
+            handed_back
+        );
+        assert_eq!(runs.load(Relaxed) + handed_back, CALLBACKS);
+        assert_eq!(runs.load(Relaxed), regs.len() as i32);
+        Ok(())
+    }
+}

@@ -363,3 +363,138 @@ pub fn current_task_name() -> Result<CString> {
     let name = CStr::from_bytes_until_nul(&buf).map_err(|_| EINVAL)?;
     Ok(CString::try_from(name)?)
 }
+
+#[cfg(rust_fence_kunit)]
+#[kernel::prelude::kunit_tests(rust_fence_fence)]
+mod tests {
+    use kernel::prelude::*;
+    use kernel::sync::rcu;
+
+    use crate::kunit::timeline;
+    use crate::{Fence, FenceOps, Interruptible, Timeline, WaitError};
+
+    #[test]
+    fn sanity() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        assert_eq!(f.fence().context(), tl.context());
+        assert_eq!(f.fence().seqno(), 1);
+        assert!(!f.fence().is_signaled());
+        assert!(f.fence().status().is_none());
+        assert!(f.fence().timestamp().is_none());
+        assert!(f.fence().is_attached());
+        f.signal();
+        Ok(())
+    }
+    #[test]
+    fn error_status() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        f.signal_with_error(EIO);
+        assert!(shared.is_signaled());
+        assert_eq!(shared.error(), Err(EIO));
+        Ok(())
+    }
+    #[test]
+    fn names_before_and_after_signal() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        {
+            let guard = rcu::read_lock();
+            assert_eq!(shared.driver_name(&guard), c"rust_fence_test");
+            assert_eq!(shared.timeline_name(&guard), c"kunit");
+        }
+        f.signal();
+        let guard = rcu::read_lock();
+        assert_eq!(shared.driver_name(&guard), c"detached-driver");
+        assert_eq!(shared.timeline_name(&guard), c"signaled-timeline");
+        Ok(())
+    }
+    #[test]
+    fn wait_timeout() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        assert_eq!(
+            shared.wait_timeout(Interruptible::No, 1),
+            Err(WaitError::TimedOut)
+        );
+        assert_eq!(
+            shared.wait_timeout(Interruptible::Yes, 0),
+            Err(WaitError::TimedOut)
+        );
+        f.signal();
+        assert!(shared.wait_timeout(Interruptible::No, 10).is_ok());
+        assert_eq!(shared.wait(Interruptible::Yes), Ok(Ok(())));
+        Ok(())
+    }
+    #[test]
+    fn seqno64_ordering() -> Result {
+        let tl = timeline()?;
+        // 2^31 + 1 apart: modulo 2^32, b would come *before* a.
+        let a = tl.issue_at(tl.prealloc()?, 1, ());
+        let b = tl.issue_at(tl.prealloc()?, (1 << 31) + 2, ());
+        assert_eq!(b.fence().is_later(a.fence()), Ok(true));
+        assert_eq!(a.fence().is_later(b.fence()), Ok(false));
+        // Automatic numbers continue after the largest given.
+        let c = tl.issue(tl.prealloc()?, ());
+        assert_eq!(c.fence().seqno(), (1 << 31) + 3);
+        let other = timeline()?;
+        let d = other.issue(other.prealloc()?, ());
+        assert_eq!(d.fence().is_later(a.fence()), Err(EINVAL));
+        a.signal();
+        b.signal();
+        c.signal();
+        d.signal();
+        Ok(())
+    }
+    /// Test issuer with a 32-bit counter, like sw_sync.
+    struct Seqno32Ops;
+
+    #[vtable]
+    impl FenceOps for Seqno32Ops {
+        const SEQNO_64: bool = false;
+    }
+
+    #[test]
+    fn seqno32_wraps() -> Result {
+        let tl = Timeline::new(
+            &crate::library_provider()?,
+            c"rust_fence_test",
+            c"seqno32",
+            Seqno32Ops,
+        )?;
+        let a = tl.issue_at(tl.prealloc()?, u64::from(u32::MAX), ());
+        let b = tl.issue_at(tl.prealloc()?, 1, ());
+        // Modulo 2^32, 1 comes after 0xffffffff.
+        assert_eq!(b.fence().is_later(a.fence()), Ok(true));
+        assert_eq!(a.fence().is_later(b.fence()), Ok(false));
+        a.signal();
+        b.signal();
+        Ok(())
+    }
+    #[test]
+    fn wait_any() -> Result {
+        let tl = timeline()?;
+        let a = tl.issue(tl.prealloc()?, ());
+        let b = tl.issue(tl.prealloc()?, ());
+        let (fa, fb) = (a.fence_ref(), b.fence_ref());
+        assert_eq!(
+            Fence::wait_any(&[&fa, &fb], Interruptible::No, 1),
+            Err(WaitError::TimedOut)
+        );
+        b.signal();
+        assert_eq!(
+            Fence::wait_any(&[&fa, &fb], Interruptible::No, 10).map(|(i, _)| i),
+            Ok(1)
+        );
+        assert_eq!(
+            Fence::wait_any(&[], Interruptible::No, 10),
+            Err(WaitError::Other(EINVAL))
+        );
+        a.signal();
+        Ok(())
+    }
+}

@@ -195,3 +195,64 @@ impl<T: FenceOps> OpsTable<T> {
         unsafe { provider.0.module().put() };
     }
 }
+
+#[cfg(rust_fence_kunit)]
+#[kernel::prelude::kunit_tests(rust_fence_ops)]
+mod tests {
+    use kernel::prelude::*;
+    use kernel::sync::atomic::Relaxed;
+
+    use crate::kunit::{module_refs, timeline, PinnedOps};
+    use crate::Timeline;
+
+    #[test]
+    fn signaled_op() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        assert!(!f.fence().is_signaled());
+        tl.data().done.store(true, Relaxed);
+        // The core asks the op, then signals the fence itself.
+        assert!(f.fence().is_signaled());
+        assert!(!f.fence().is_attached());
+        // Signalling again through the handle is a no-op, not a warning.
+        f.signal();
+        Ok(())
+    }
+    #[test]
+    fn deadline_reaches_op() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        f.fence().set_deadline(123_456_789);
+        assert_eq!(tl.data().deadline.load(Relaxed), 123_456_789);
+        f.signal();
+        // Detached: a deadline on a signalled fence does not reach the issuer.
+        tl.data().deadline.store(0, Relaxed);
+        let g = tl.issue(tl.prealloc()?, ());
+        let shared = g.fence_ref();
+        g.signal();
+        shared.set_deadline(1);
+        assert_eq!(tl.data().deadline.load(Relaxed), 0);
+        Ok(())
+    }
+    #[test]
+    fn pinning_table_holds_module() -> Result {
+        let provider = crate::library_provider()?;
+        let tl = Timeline::new(&provider, c"rust_fence_test", c"pinned", PinnedOps)?;
+        let refs = module_refs();
+        let pinned = provider.pinned();
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        assert_eq!(module_refs(), refs + 1);
+        f.signal();
+        // Signalled, but a table with `release` never detaches: module and ops stay pinned.
+        assert!(shared.is_signaled());
+        assert!(shared.is_attached());
+        assert_eq!(module_refs(), refs + 1);
+        assert_eq!(provider.pinned(), pinned + 1);
+        // The last reference releases the fence: the module reference goes with it.
+        drop(shared);
+        assert_eq!(module_refs(), refs);
+        assert_eq!(provider.pinned(), pinned);
+        Ok(())
+    }
+}

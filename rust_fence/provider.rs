@@ -463,3 +463,62 @@ unsafe extern "C" fn rust_fence_module_going(module: *mut bindings::module) {
         finish(&provider, closed);
     }
 }
+
+#[cfg(rust_fence_kunit)]
+#[kernel::prelude::kunit_tests(rust_fence_provider)]
+mod tests {
+    use kernel::prelude::*;
+    use kernel::ThisModule;
+
+    use crate::kunit::{module_refs, timeline, PinnedOps};
+    use crate::{ProviderRegistration, Timeline};
+
+    /// Stands for another module: the `THIS_MODULE` of built-in code.
+    // SAFETY: NULL is the `THIS_MODULE` of code built into the kernel.
+    static OTHER_MODULE: ThisModule = unsafe { ThisModule::from_ptr(core::ptr::null_mut()) };
+
+    /// After the unload protocol, a timeline still held issues fences that are already cancelled
+    /// and detached, and no new timeline can be made.
+    #[test]
+    fn closed_provider_issues_cancelled_fences() -> Result {
+        let module = kernel::module::this_module::<crate::RustFenceModule>();
+        let registration = ProviderRegistration::new(module, c"kunit_closed", |_| Ok(()))?;
+        let provider = registration.provider().clone();
+        let tl = Timeline::new(&provider, c"rust_fence_test", c"closed", PinnedOps)?;
+        let refs = module_refs();
+        drop(registration);
+        let f = tl.issue(tl.prealloc()?, ());
+        assert_eq!(f.fence().status(), Some(Err(ENODEV)));
+        assert!(!f.fence().is_attached());
+        // Not even a pinning table pins the module for a fence issued closed.
+        assert_eq!(module_refs(), refs);
+        f.signal();
+        assert_eq!(provider.pending(), 0);
+        assert_eq!(
+            Timeline::new(&provider, c"rust_fence_test", c"late", PinnedOps).err(),
+            Some(ENODEV)
+        );
+        Ok(())
+    }
+    /// A timeline's ops and data drop are compiled into the module creating it, so only the
+    /// provider's own module may create its timelines.
+    #[test]
+    fn timeline_of_another_module_refused() -> Result {
+        let registration = ProviderRegistration::new(&OTHER_MODULE, c"kunit_other", |_| Ok(()))?;
+        let refused = Timeline::new(registration.provider(), c"rust_fence_test", c"x", PinnedOps);
+        assert_eq!(refused.err(), Some(EINVAL));
+        Ok(())
+    }
+    #[test]
+    fn provider_counts() -> Result {
+        let tl = timeline()?;
+        let provider = tl.provider().clone();
+        let (issued, pending) = (provider.issued(), provider.pending());
+        let f = tl.issue(tl.prealloc()?, ());
+        assert_eq!(provider.issued(), issued + 1);
+        assert_eq!(provider.pending(), pending + 1);
+        f.signal();
+        assert_eq!(provider.pending(), pending);
+        Ok(())
+    }
+}

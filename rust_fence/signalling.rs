@@ -42,3 +42,25 @@ impl Drop for SignallingSection {
         unsafe { crate::ffi::rust_fence_helper_end_signalling(self.cookie) };
     }
 }
+
+#[cfg(rust_fence_kunit)]
+#[kernel::prelude::kunit_tests(rust_fence_signalling)]
+mod tests {
+    use kernel::prelude::*;
+
+    use crate::kunit::timeline;
+    use crate::SignallingSection;
+
+    #[test]
+    fn signalling_section() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        {
+            let _section = SignallingSection::begin();
+            f.signal();
+        }
+        assert!(shared.is_signaled());
+        Ok(())
+    }
+}

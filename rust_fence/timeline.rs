@@ -966,3 +966,85 @@ impl<T: FenceOps, D> Drop for DriverFence<T, D> {
         }
     }
 }
+
+#[cfg(rust_fence_kunit)]
+#[kernel::prelude::kunit_tests(rust_fence_timeline)]
+mod tests {
+    use kernel::prelude::*;
+    use kernel::sync::atomic::Relaxed;
+
+    use crate::kunit::timeline;
+
+    #[test]
+    fn signaling_detaches() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, 7u32);
+        let shared = f.fence_ref();
+        assert_eq!(f.signal(), 7u32);
+        assert!(shared.is_signaled());
+        assert!(matches!(shared.status(), Some(Ok(()))));
+        assert!(shared.timestamp().is_some());
+        // No release and no wait in the table: the core dropped the ops pointer.
+        assert!(!shared.is_attached());
+        Ok(())
+    }
+    #[test]
+    fn drop_unsignalled_cancels() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        drop(f);
+        assert!(shared.is_signaled());
+        assert_eq!(shared.error(), Err(ECANCELED));
+        Ok(())
+    }
+    #[test]
+    fn issuer_word_outlives_detach() -> Result {
+        let tl = timeline()?;
+        let f = tl.issue(tl.prealloc()?, ());
+        let shared = f.fence_ref();
+        assert_eq!(f.issuer_word().load(Relaxed), 0);
+        f.issuer_word().store(42, Relaxed);
+        f.signal();
+        assert!(!shared.is_attached());
+        assert_eq!(tl.issuer_word(&shared).map(|w| w.load(Relaxed)), Some(42));
+        // A fence of another timeline has no word of ours.
+        let other = timeline()?;
+        assert!(other.issuer_word(&shared).is_none());
+        Ok(())
+    }
+    /// A timeline that owns its pending fences signals them by value or by pointer, and cancels
+    /// those left when its last reference goes.
+    #[test]
+    fn owned_fences() -> Result {
+        let tl = timeline()?;
+        let before = tl.provider().pending();
+        let mut fences = KVec::new();
+        for _ in 0..4 {
+            let f = tl.issue(tl.prealloc()?, ());
+            fences.push(f.fence_ref(), GFP_KERNEL)?;
+            f.into_timeline();
+        }
+        assert_eq!(tl.provider().pending(), before + 4);
+        let second = tl.find_owned(|f| f.seqno() == 2);
+        assert!(second.is_some_and(|f| core::ptr::eq(&*f, &*fences[1])));
+        assert_eq!(
+            tl.signal_owned_where(|f| (f.seqno() <= 2).then_some(Ok(()))),
+            2
+        );
+        assert_eq!(fences[0].status(), Some(Ok(())));
+        assert_eq!(fences[1].status(), Some(Ok(())));
+        assert!(fences[2].status().is_none());
+        assert_eq!(tl.signal_owned(&fences[2], Err(EIO)), Ok(()));
+        assert_eq!(fences[2].status(), Some(Err(EIO)));
+        // Signalled already, or not owned: refused.
+        assert_eq!(tl.signal_owned(&fences[2], Ok(())), Err(EINVAL));
+        let other = timeline()?;
+        assert_eq!(other.signal_owned(&fences[3], Ok(())), Err(EINVAL));
+        assert!(tl.find_owned(|f| f.seqno() == 2).is_none());
+        // The last reference cancels the fence the timeline still owns.
+        drop(tl);
+        assert_eq!(fences[3].status(), Some(Err(ECANCELED)));
+        Ok(())
+    }
+}

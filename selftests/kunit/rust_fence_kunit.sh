@@ -3,7 +3,8 @@
 #
 # The KUnit suites of rust_fence run when the module loads (KUnit is built
 # into the test kernel). Load it and print the suites' KTAP results from
-# debugfs, which the host counts like any other TAP.
+# debugfs, which the host counts like any other TAP; a missing suite is a
+# failure.
 
 moddir=${RF_MODDIR:-/lib/modules-rf}
 kunit=/sys/kernel/debug/kunit
@@ -21,13 +22,19 @@ if ! insmod "$moddir/rust_fence.ko"; then
 	exit 1
 fi
 
-if [ ! -f $kunit/rust_fence/results ]; then
-	echo "KTAP version 1"
-	echo "1..1"
-	echo "not ok 1 rust_fence_kunit # no KUnit suite: was the module built with rust_fence_kunit?"
-	rmmod rust_fence
-	exit 1
-fi
-
-cat $kunit/rust_fence/results
+# One suite per file of the crate, next to the code it tests.
+suites="rust_fence_fence rust_fence_timeline rust_fence_ops rust_fence_callback
+	rust_fence_signalling rust_fence_provider"
+status=0
+for suite in $suites; do
+	if [ -f $kunit/$suite/results ]; then
+		cat $kunit/$suite/results
+	else
+		echo "KTAP version 1"
+		echo "1..1"
+		echo "not ok 1 $suite # no such KUnit suite: was the module built with rust_fence_kunit?"
+		status=1
+	fi
+done
 rmmod rust_fence
+exit $status
