@@ -10,20 +10,21 @@
 //! unloads. `/sys/kernel/debug/fence_ops/info` lists timelines and pending points.
 //!
 //! Fences of the default tables detach when they signal, so the module unloads while they
-//! live on: the [`ProviderRegistration`] runs the unload protocol. There is no `unsafe` here.
+//! live on: the [`ProviderRegistration`] runs the unload protocol. This file and `sw_sync.rs`
+//! have no `unsafe`; it is confined to `debugfs.rs` (debugfs files with ioctls, which the kernel
+//! crate does not offer).
 
 use kernel::ioctl::_IOW;
 use kernel::prelude::*;
 use kernel::seq_file::SeqFile;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::{Arc, ArcBorrow, Mutex};
 use kernel::uaccess::{UserPtr, UserSlice};
-use rust_fence::{
-    current_task_name, DebugfsDir, DebugfsFile, Fence, FileOps, Provider, ProviderRegistration,
-    Timeline,
-};
+use rust_fence::{current_task_name, Fence, Provider, ProviderRegistration, Timeline};
 
+mod debugfs;
 mod sw_sync;
 
+use debugfs::{Dir, File, IoctlFile, ShowFile};
 use sw_sync::{
     deadline_of, show_timeline, Detach, PinModule, SwSync, SwTimeline, GET_DEADLINE_SIZE,
 };
@@ -210,10 +211,10 @@ impl SwSyncFile {
 }
 
 #[vtable]
-impl FileOps for SwSyncFile {
+impl IoctlFile for SwSyncFile {
     type Context = Shared;
 
-    fn open(shared: &Arc<Shared>) -> Result<Pin<KBox<Self>>> {
+    fn open(shared: ArcBorrow<'_, Shared>) -> Result<Pin<KBox<Self>>> {
         let timeline = AnyTimeline::new(&shared.provider, false)?;
         shared
             .timelines
@@ -221,7 +222,7 @@ impl FileOps for SwSyncFile {
             .push(timeline.timeline(), GFP_KERNEL)?;
         KBox::pin_init(
             pin_init!(SwSyncFile {
-                shared: shared.clone(),
+                shared: shared.into(),
                 state <- kernel::new_mutex!(OpenTimeline {
                     timeline: Some(timeline),
                     flags: 0,
@@ -276,7 +277,7 @@ impl PinnedDrop for SwSyncFile {
 struct InfoFile;
 
 #[vtable]
-impl FileOps for InfoFile {
+impl ShowFile for InfoFile {
     type Context = Shared;
 
     fn show(shared: &Shared, m: &SeqFile) -> Result {
@@ -298,11 +299,14 @@ impl FileOps for InfoFile {
 }
 
 /// The module's fence state, dropped by the registration before the unload protocol.
+///
+/// The files hold the module while they are open, so none is open any more when this is
+/// dropped, at module exit.
 struct State {
-    // Dropped in declaration order: the files first, so no new timeline appears.
-    _sw_sync: DebugfsFile<SwSyncFile>,
-    _info: DebugfsFile<InfoFile>,
-    _dir: DebugfsDir,
+    // Dropped in declaration order: the files first, then their directory, then what they
+    // shared.
+    _sw_sync: File<Shared>,
+    _info: File<Shared>,
     _shared: Arc<Shared>,
 }
 
@@ -321,11 +325,11 @@ impl kernel::Module for FenceOpsModule {
                 }),
                 GFP_KERNEL,
             )?;
-            let dir = DebugfsDir::new(c"fence_ops");
+            let dir = Dir::new(c"fence_ops")?;
             Ok(State {
-                _sw_sync: DebugfsFile::new(&dir, c"sw_sync", 0o600, shared.clone()),
-                _info: DebugfsFile::new(&dir, c"info", 0o444, shared.clone()),
-                _dir: dir,
+                // The modes of sync/sw_sync and sync/info (drivers/dma-buf/sync_debug.c).
+                _sw_sync: File::ioctl::<SwSyncFile>(&dir, c"sw_sync", 0o644, shared.clone()),
+                _info: File::show::<InfoFile>(&dir, c"info", 0o444, shared.clone()),
                 _shared: shared,
             })
         })?;

@@ -232,6 +232,22 @@ TEST_F(unload, open_timeline_keeps_module)
 	EXPECT_TRUE(fence_ops_loaded());
 }
 
+/* So does an open info file, whose close runs module code too. */
+TEST_F(unload, open_info_keeps_module)
+{
+	char c;
+	int fd;
+
+	close(self->tl);
+	self->tl = -1;
+	fd = open(FENCE_OPS_INFO_PATH, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EWOULDBLOCK, fence_ops_unload());
+	EXPECT_EQ(1, read(fd, &c, 1));
+	close(fd);
+	EXPECT_EQ(0, fence_ops_unload());
+}
+
 /*
  * An in-kernel holder (fence_holder.ko) keeps references and callbacks on
  * fence_ops fences across the unload, then waits for them and drops them.

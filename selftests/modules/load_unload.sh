@@ -3,8 +3,9 @@
 #
 # Load and unload both modules and check what the kernel log and debugfs
 # say: the library loads and registers itself as a provider, fence_ops
-# registers and serves its sw_sync file, the library cannot go while
-# fence_ops uses it, and fence_ops runs the unload protocol.
+# registers and serves its sw_sync file with the modes of the C sw_sync, the
+# library cannot go while fence_ops uses it, and fence_ops runs the unload
+# protocol.
 
 . "$(dirname "$0")/../ktap_helpers.sh"
 
@@ -22,7 +23,7 @@ check() { # description, command...
 }
 
 ktap_print_header
-ktap_set_plan 7
+ktap_set_plan 8
 
 mark
 check "insmod rust_fence.ko loads the library" \
@@ -33,6 +34,10 @@ mark
 check "insmod fence_ops.ko serves /sys/kernel/debug/fence_ops/sw_sync" \
 	sh -c "insmod $moddir/fence_ops.ko && test -e /sys/kernel/debug/fence_ops/sw_sync"
 check "fence_ops is registered as a provider" grep -q '^fence_ops ' $providers
+# The modes of sync/sw_sync and sync/info: 0644 and 0444.
+check "sw_sync and info have the modes of the C sw_sync" sh -c "
+	ls -l /sys/kernel/debug/fence_ops/sw_sync | grep -q '^-rw-r--r-- ' &&
+	ls -l /sys/kernel/debug/fence_ops/info | grep -q '^-r--r--r-- '"
 
 if rmmod rust_fence 2>/tmp/rf-err; then
 	ktap_test_fail "rmmod rust_fence is refused while fence_ops uses it"
