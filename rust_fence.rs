@@ -17,8 +17,8 @@
 //! - [`FenceOps`]: the issuer's operations, turned into a `dma_fence_ops` table that detaches
 //!   on signal, or, if the type says so, pins the implementing module.
 //! - [`ProviderRegistration`]: a module's registration, which runs the unload protocol.
-//! - [`FenceCallback`], [`SignallingSection`], [`SyncFileFd`], [`DebugfsFile`]: callbacks,
-//!   lockdep signalling annotations, sync_file fds, debugfs files with ioctls.
+//! - [`FenceCallback`], [`SignallingSection`], [`SyncFileFd`]: callbacks, lockdep signalling
+//!   annotations, sync_file fds.
 //!
 //! This module is also a symbol provider: other Rust modules use this crate through
 //! `--extern rust_fence` (see `Kbuild`), and the symbols they use are exported.
@@ -34,8 +34,6 @@ mod ffi;
 mod c_api;
 #[path = "rust_fence/callback.rs"]
 pub mod callback;
-#[path = "rust_fence/debugfs_file.rs"]
-pub mod debugfs_file;
 #[path = "rust_fence/fence.rs"]
 pub mod fence;
 #[path = "rust_fence/ops.rs"]
@@ -50,8 +48,7 @@ pub mod timeline;
 pub use callback::{
     CompleteOnSignal, FenceCallback, FenceCallbackFn, QueueWorkOnSignal, Registration,
 };
-pub use debugfs_file::{DebugfsDir, DebugfsFile, FileOps};
-pub use fence::{current_task_name, Fence, Interruptible, SyncFileFd, WaitError};
+pub use fence::{Fence, Interruptible, SyncFileFd, WaitError};
 pub use ops::FenceOps;
 pub use provider::{Provider, ProviderRegistration};
 pub use signalling::SignallingSection;
@@ -79,23 +76,7 @@ pub(crate) fn library_provider() -> Result<Provider> {
     LIBRARY_PROVIDER.lock().clone().ok_or(ENODEV)
 }
 
-/// `/sys/kernel/debug/rust_fence/providers`: what each registered provider issued.
-struct ProvidersFile;
-
-#[vtable]
-impl FileOps for ProvidersFile {
-    type Context = ();
-
-    fn show(_ctx: &(), m: &kernel::seq_file::SeqFile) -> Result {
-        provider::show_providers(m);
-        Ok(())
-    }
-}
-
 struct RustFenceModule {
-    // Dropped in declaration order: the debugfs files first, the registration last.
-    _providers_file: DebugfsFile<ProvidersFile>,
-    _dir: DebugfsDir,
     registration: Option<ProviderRegistration<()>>,
 }
 
@@ -108,17 +89,8 @@ impl kernel::Module for RustFenceModule {
         }
         let registration = ProviderRegistration::new(c"rust_fence", |_| Ok(()))?;
         *LIBRARY_PROVIDER.lock() = Some(registration.provider().clone());
-        let dir = DebugfsDir::new(c"rust_fence");
-        let providers_file = DebugfsFile::new(
-            &dir,
-            c"providers",
-            0o444,
-            kernel::sync::Arc::new((), GFP_KERNEL)?,
-        );
         pr_info!("loaded: dma_fence abstractions for Rust and C drivers\n");
         Ok(RustFenceModule {
-            _providers_file: providers_file,
-            _dir: dir,
             registration: Some(registration),
         })
     }

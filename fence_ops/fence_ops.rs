@@ -12,22 +12,24 @@
 //! Fences of the default tables detach when they signal, so the module unloads while they
 //! live on: the [`ProviderRegistration`] runs the unload protocol. This file and `sw_sync.rs`
 //! have no `unsafe`; it is confined to `debugfs.rs` (debugfs files with ioctls, which the kernel
-//! crate does not offer).
+//! crate does not offer) and `task.rs` (the task name, copied by the C helper in `helpers.c`).
 
 use kernel::ioctl::_IOW;
 use kernel::prelude::*;
 use kernel::seq_file::SeqFile;
 use kernel::sync::{Arc, ArcBorrow, Mutex};
 use kernel::uaccess::{UserPtr, UserSlice};
-use rust_fence::{current_task_name, Fence, Provider, ProviderRegistration, Timeline};
+use rust_fence::{Fence, Provider, ProviderRegistration, Timeline};
 
 mod debugfs;
 mod sw_sync;
+mod task;
 
 use debugfs::{Dir, File, IoctlFile, ShowFile};
 use sw_sync::{
     deadline_of, show_timeline, Detach, PinModule, SwSync, SwTimeline, GET_DEADLINE_SIZE,
 };
+use task::current_task_name;
 
 module! {
     type: FenceOpsModule,

@@ -16,14 +16,11 @@
 //! [`ProviderRegistration`] does exactly that when it is dropped, after dropping the module's
 //! state (its timelines and handles). It tracks the fences still pending by itself, so even a
 //! handle leaked with `mem::forget` is cancelled. The cost is one grace period whatever the
-//! number of fences. What each registration issued is listed in
-//! `/sys/kernel/debug/rust_fence/providers`.
+//! number of fences.
 
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
-use kernel::seq_file::SeqFile;
-use kernel::seq_print;
 use kernel::str::CString;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{rcu, Arc, SpinLockIrq};
@@ -36,7 +33,7 @@ kernel::sync::global_lock! {
     pub(crate) unsafe(uninit) static PROVIDERS: Mutex<KVec<Arc<ProviderInner>>> = KVec::new();
 }
 
-/// What a provider has issued, for `/sys/kernel/debug/rust_fence/providers`.
+/// What a provider has issued.
 pub(crate) struct Stats {
     /// Fences issued.
     pub(crate) issued: Atomic<u64>,
@@ -118,20 +115,6 @@ impl ProviderInner {
     fn pending(&self) -> u64 {
         let completed = self.stats.completed.load(Relaxed);
         self.stats.issued.load(Relaxed).saturating_sub(completed)
-    }
-
-    fn show(&self, m: &SeqFile) {
-        let completed = self.stats.completed.load(Relaxed);
-        let issued = self.stats.issued.load(Relaxed);
-        seq_print!(
-            m,
-            "{:<16} {:>10} {:>10} {:>10} {:>10}\n",
-            self.name.to_str().unwrap_or("?"),
-            issued,
-            completed,
-            issued.saturating_sub(completed),
-            self.stats.attached.load(Relaxed)
-        );
     }
 }
 
@@ -268,20 +251,4 @@ fn unload(provider: &Provider, start: Instant<Monotonic>, cancelled: Delta) {
         inner.stats.cancelled_at_unload.load(Relaxed),
         inner.stats.attached.load(Relaxed)
     );
-}
-
-/// Writes the providers table of `/sys/kernel/debug/rust_fence/providers`.
-pub(crate) fn show_providers(m: &SeqFile) {
-    seq_print!(
-        m,
-        "{:<16} {:>10} {:>10} {:>10} {:>10}\n",
-        "provider",
-        "issued",
-        "signalled",
-        "pending",
-        "attached"
-    );
-    for p in PROVIDERS.lock().iter() {
-        p.show(m);
-    }
 }

@@ -13,12 +13,11 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 printf '\n### Load the library (Rust crate + C API) and the fence_ops provider\n'
 run insmod "$moddir/rust_fence.ko" || exit 1
 run insmod "$moddir/fence_ops.ko" || exit 1
-run cat /sys/kernel/debug/rust_fence/providers
+run cat /sys/kernel/debug/fence_ops/info
 
 "$here/fence_ops/demo" || exit 1
 
-printf '\n### What rust_fence counted, and the kernel log\n'
-run cat /sys/kernel/debug/rust_fence/providers
+printf '\n### The kernel log, with what rust_fence counted at the unload\n'
 dmesg | grep -E 'rust_fence|fence_ops' | grep -v 'Subtest\|# \|ok [0-9]' | sed 's/^/    kernel: /'
 run rmmod fence_ops
 run rmmod rust_fence
