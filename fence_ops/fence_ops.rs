@@ -218,11 +218,8 @@ impl IoctlFile for SwSyncFile {
 
     fn open(shared: ArcBorrow<'_, Shared>) -> Result<Pin<KBox<Self>>> {
         let timeline = AnyTimeline::new(&shared.provider, false)?;
-        shared
-            .timelines
-            .lock()
-            .push(timeline.timeline(), GFP_KERNEL)?;
-        KBox::pin_init(
+        let lookup = timeline.timeline();
+        let this = KBox::pin_init(
             pin_init!(SwSyncFile {
                 shared: shared.into(),
                 state <- kernel::new_mutex!(OpenTimeline {
@@ -232,7 +229,11 @@ impl IoctlFile for SwSyncFile {
                 }),
             }),
             GFP_KERNEL,
-        )
+        )?;
+        // Published last, so that a failed open leaves nothing behind: if this push fails,
+        // dropping `this` drops the timeline, which has no point yet.
+        shared.timelines.lock().push(lookup, GFP_KERNEL)?;
+        Ok(this)
     }
 
     fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {

@@ -37,6 +37,44 @@ static int set_flags(int tl, __u32 flags)
 	return ioctl(tl, FENCE_OPS_IOC_SET_FLAGS, &flags) ? -errno : 0;
 }
 
+/* Reads fence_ops' info file into @buf: its length or -errno. */
+static ssize_t read_info(char *buf, size_t size)
+{
+	ssize_t n, len = 0;
+	int fd;
+
+	fd = open(FENCE_OPS_INFO_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * Writes @s to the file at @path, or at offset 0 of @fd if @path is NULL:
+ * 0 or -errno.
+ */
+static int write_str(const char *path, int fd, const char *s)
+{
+	ssize_t n;
+
+	if (!path)
+		return pwrite(fd, s, strlen(s), 0) == (ssize_t)strlen(s) ? 0 : -errno;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	if (n != (ssize_t)strlen(s))
+		n = -errno;
+	close(fd);
+	return n < 0 ? n : 0;
+}
+
 FIXTURE(unload) {
 	int tl;
 };
@@ -203,6 +241,58 @@ TEST_F(unload, set_flags_errors)
 	EXPECT_EQ(0, set_flags(self->tl, FENCE_OPS_KEEP_ON_CLOSE));
 	EXPECT_EQ(0, set_flags(self->tl, 0));
 	close(f);
+}
+
+/*
+ * An open of the timeline file that fails leaves nothing behind, whichever
+ * allocation failed: with fail-nth (and failslab), make the n-th slab
+ * allocation of open() fail, for n = 1, 2, ... until an open succeeds with
+ * no failure injected, and check that info is unchanged by each failed open
+ * (the timelines it lists, the provider's counts).
+ */
+TEST_F(unload, failed_open_leaves_nothing)
+{
+	static char before[8192], after[8192];
+	int n, fd, nth, failed = 0;
+	char buf[16];
+	ssize_t len;
+
+	if (access("/sys/kernel/debug/failslab", F_OK))
+		SKIP(return, "no failslab (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS)");
+	nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (nth < 0)
+		SKIP(return, "no /proc/thread-self/fail-nth");
+	/* Fail GFP_KERNEL allocations too, quietly (no stack dump). */
+	ASSERT_EQ(0, write_str("/sys/kernel/debug/failslab/ignore-gfp-wait", -1, "N"));
+	ASSERT_EQ(0, write_str("/sys/kernel/debug/failslab/verbose", -1, "0"));
+	ASSERT_LT(0, read_info(before, sizeof(before)));
+
+	for (n = 1; n < 500; n++) {
+		snprintf(buf, sizeof(buf), "%d", n);
+		ASSERT_EQ(0, write_str(NULL, nth, buf));
+		fd = open(FENCE_OPS_SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+		/* What is left of the count: 0 if the failure was injected. */
+		len = pread(nth, buf, sizeof(buf) - 1, 0);
+		ASSERT_LT(0, len);
+		buf[len] = '\0';
+		ASSERT_EQ(0, write_str(NULL, nth, "0"));
+		if (fd >= 0) {
+			close(fd);
+			if (atoi(buf) != 0)
+				break;
+			continue;
+		}
+		EXPECT_EQ(ENOMEM, errno);
+		failed++;
+		ASSERT_LT(0, read_info(after, sizeof(after)));
+		EXPECT_STREQ(before, after) TH_LOG("open with allocation %d failing", n);
+	}
+	write_str("/sys/kernel/debug/failslab/ignore-gfp-wait", -1, "Y");
+	write_str("/sys/kernel/debug/failslab/verbose", -1, "2");
+	close(nth);
+	EXPECT_LT(0, failed);
+	EXPECT_GT(500, n);
+	ksft_print_msg("%d of %d opens failed\n", failed, n - 1);
 }
 
 /* info lists the open timeline, its pending points and their deadlines. */
