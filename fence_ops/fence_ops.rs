@@ -57,13 +57,28 @@ enum AnyTimeline {
 }
 
 impl AnyTimeline {
-    fn new(provider: &Provider, pinned: bool) -> Result<Self> {
+    /// Creates a timeline named after the current task, whose value starts at `value`.
+    fn new(provider: &Provider, pinned: bool, value: u32) -> Result<Self> {
         let name = current_task_name()?;
         Ok(if pinned {
-            Self::Pinned(SwTimeline::new(provider, &name)?)
+            Self::Pinned(SwTimeline::new(provider, &name, value)?)
         } else {
-            Self::Detach(SwTimeline::new(provider, &name)?)
+            Self::Detach(SwTimeline::new(provider, &name, value)?)
         })
+    }
+
+    fn has_points(&self) -> bool {
+        match self {
+            Self::Detach(t) => t.has_points(),
+            Self::Pinned(t) => t.has_points(),
+        }
+    }
+
+    fn value(&self) -> u32 {
+        match self {
+            Self::Detach(t) => t.value(),
+            Self::Pinned(t) => t.value(),
+        }
     }
 
     fn context(&self) -> u64 {
@@ -177,7 +192,6 @@ struct SwSyncFile {
 struct OpenTimeline {
     timeline: Option<AnyTimeline>,
     flags: u32,
-    created: bool,
 }
 
 impl SwSyncFile {
@@ -196,11 +210,15 @@ impl SwSyncFile {
             return Err(EINVAL);
         };
         if pinned != timeline.is_pinned() {
-            if state.created {
+            // Replacing the timeline would cancel its points, even one made by a
+            // SW_SYNC_IOC_CREATE_FENCE that failed afterwards (a fault writing the fd back):
+            // refuse once there is any. No fence has the old context, so nothing else is lost
+            // but its value, which the new timeline takes over.
+            if timeline.has_points() {
                 return Err(EBUSY);
             }
             let old = timeline.context();
-            let new = AnyTimeline::new(&self.shared.provider, pinned)?;
+            let new = AnyTimeline::new(&self.shared.provider, pinned, timeline.value())?;
             let mut timelines = self.shared.timelines.lock();
             if let Some(t) = timelines.iter_mut().find(|t| t.context() == old) {
                 *t = new.timeline();
@@ -217,7 +235,7 @@ impl IoctlFile for SwSyncFile {
     type Context = Shared;
 
     fn open(shared: ArcBorrow<'_, Shared>) -> Result<Pin<KBox<Self>>> {
-        let timeline = AnyTimeline::new(&shared.provider, false)?;
+        let timeline = AnyTimeline::new(&shared.provider, false, 0)?;
         let lookup = timeline.timeline();
         let this = KBox::pin_init(
             pin_init!(SwSyncFile {
@@ -225,7 +243,6 @@ impl IoctlFile for SwSyncFile {
                 state <- kernel::new_mutex!(OpenTimeline {
                     timeline: Some(timeline),
                     flags: 0,
-                    created: false,
                 }),
             }),
             GFP_KERNEL,
@@ -238,16 +255,16 @@ impl IoctlFile for SwSyncFile {
 
     fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
-            FENCE_OPS_IOC_SET_FLAGS => return self.set_flags(arg),
-            sw_sync::SW_SYNC_GET_DEADLINE => return self.shared.get_deadline(arg),
-            _ => {}
+            FENCE_OPS_IOC_SET_FLAGS => self.set_flags(arg),
+            sw_sync::SW_SYNC_GET_DEADLINE => self.shared.get_deadline(arg),
+            _ => self
+                .state
+                .lock()
+                .timeline
+                .as_ref()
+                .ok_or(EINVAL)?
+                .ioctl(cmd, arg),
         }
-        let mut state = self.state.lock();
-        let ret = state.timeline.as_ref().ok_or(EINVAL)?.ioctl(cmd, arg);
-        if cmd == sw_sync::SW_SYNC_IOC_CREATE_FENCE && ret.is_ok() {
-            state.created = true;
-        }
-        ret
     }
 }
 

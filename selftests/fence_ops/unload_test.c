@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -241,6 +242,63 @@ TEST_F(unload, set_flags_errors)
 	EXPECT_EQ(0, set_flags(self->tl, FENCE_OPS_KEEP_ON_CLOSE));
 	EXPECT_EQ(0, set_flags(self->tl, 0));
 	close(f);
+}
+
+/*
+ * A SW_SYNC_IOC_CREATE_FENCE that makes its point and then cannot write the
+ * fd back (EFAULT) leaves the point pending on the timeline (the C sw_sync
+ * frees such a point: its only reference was the sync_file the failed call
+ * dropped). Replacing the timeline's ops table would cancel that point and
+ * lose the timeline's value: SET_FLAGS refuses it as it does after a
+ * successful CREATE_FENCE.
+ */
+TEST_F(unload, set_flags_after_failed_create)
+{
+	struct sw_sync_create_fence_data *ro;
+	char info[4096];
+	int f;
+
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	memset(ro, 0, sizeof(*ro));
+	ro->value = 5;
+	ro->fence = -1;
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->tl, SW_SYNC_IOC_CREATE_FENCE, ro));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(ro, 4096);
+	ASSERT_LT(0, read_info(info, sizeof(info)));
+	EXPECT_NE(NULL, strstr(info, "detachable, open: 1 pending\n  point 5\n")) TH_LOG("%s", info);
+
+	EXPECT_EQ(-EBUSY, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
+	ASSERT_LT(0, read_info(info, sizeof(info)));
+	EXPECT_NE(NULL, strstr(info, "detachable, open: 1 pending\n  point 5\n")) TH_LOG("%s", info);
+	/* Still the same timeline: the point is handed out and signals at 5. */
+	f = sw_fence_create(self->tl, 5);
+	ASSERT_LE(0, f);
+	EXPECT_EQ(0, sync_file_status(f));
+	EXPECT_EQ(0, sw_inc(self->tl, 5));
+	EXPECT_EQ(1, sync_file_status(f));
+	close(f);
+}
+
+/* A timeline replaced before its first point keeps its value. */
+TEST_F(unload, set_flags_keeps_value)
+{
+	int f1, f2;
+
+	ASSERT_EQ(0, sw_inc(self->tl, 3));
+	ASSERT_EQ(0, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
+	f1 = sw_fence_create(self->tl, 3);
+	f2 = sw_fence_create(self->tl, 4);
+	ASSERT_LE(0, f1);
+	ASSERT_LE(0, f2);
+	EXPECT_EQ(1, sync_file_status(f1));
+	EXPECT_EQ(0, sync_file_status(f2));
+	EXPECT_EQ(0, sw_inc(self->tl, 1));
+	EXPECT_EQ(1, sync_file_status(f2));
+	close(f1);
+	close(f2);
 }
 
 /*
