@@ -17,8 +17,8 @@
 //! - [`FenceOps`]: the issuer's operations, turned into a `dma_fence_ops` table that detaches
 //!   on signal, or, if the type says so, pins the implementing module.
 //! - [`ProviderRegistration`]: a module's registration, which runs the unload protocol.
-//! - [`FenceCallback`], [`SignallingSection`], [`SyncFileFd`], [`DebugfsFile`]: callbacks,
-//!   lockdep signalling annotations, sync_file fds, debugfs files with ioctls.
+//! - [`FenceCallback`], [`SignallingSection`], [`SyncFileFd`]: callbacks, lockdep signalling
+//!   annotations, sync_file fds.
 //!
 //! This module is also a symbol provider: other Rust modules use this crate through
 //! `--extern rust_fence` (see `Kbuild`), and the symbols they use are exported.
@@ -34,8 +34,6 @@ mod ffi;
 mod c_api;
 #[path = "rust_fence/callback.rs"]
 pub mod callback;
-#[path = "rust_fence/debugfs_file.rs"]
-pub mod debugfs_file;
 #[path = "rust_fence/fence.rs"]
 pub mod fence;
 #[path = "rust_fence/module_ref.rs"]
@@ -52,8 +50,7 @@ pub mod timeline;
 pub use callback::{
     CallbackRegistration, CompleteOnSignal, FenceCallbackFn, QueueWorkOnSignal, Registration,
 };
-pub use debugfs_file::{DebugfsDir, DebugfsFile, FileOps};
-pub use fence::{current_task_name, Fence, Interruptible, SyncFileFd, WaitError};
+pub use fence::{Fence, Interruptible, SyncFileFd, WaitError};
 pub use ops::FenceOps;
 pub use provider::{Provider, ProviderRegistration};
 pub use signalling::SignallingSection;

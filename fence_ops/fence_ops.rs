@@ -10,23 +10,26 @@
 //! unloads. `/sys/kernel/debug/fence_ops/info` lists timelines and pending points.
 //!
 //! Fences of the default tables detach when they signal, so the module unloads while they
-//! live on: the [`ProviderRegistration`] runs the unload protocol. There is no `unsafe` here.
+//! live on: the [`ProviderRegistration`] runs the unload protocol. This file and `sw_sync.rs`
+//! have no `unsafe`; it is confined to `debugfs.rs` (debugfs files with ioctls, which the kernel
+//! crate does not offer) and `task.rs` (the task name, copied by the C helper in `helpers.c`).
 
 use kernel::ioctl::_IOW;
 use kernel::prelude::*;
 use kernel::seq_file::SeqFile;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::{Arc, ArcBorrow, Mutex};
 use kernel::uaccess::{UserPtr, UserSlice};
-use rust_fence::{
-    current_task_name, DebugfsDir, DebugfsFile, Fence, FileOps, Provider, ProviderRegistration,
-    Timeline,
-};
+use rust_fence::{Fence, Provider, ProviderRegistration, Timeline};
 
+mod debugfs;
 mod sw_sync;
+mod task;
 
+use debugfs::{Dir, File, IoctlFile, ShowFile};
 use sw_sync::{
     deadline_of, show_timeline, Detach, PinModule, SwSync, SwTimeline, GET_DEADLINE_SIZE,
 };
+use task::current_task_name;
 
 module! {
     type: FenceOpsModule,
@@ -54,13 +57,28 @@ enum AnyTimeline {
 }
 
 impl AnyTimeline {
-    fn new(provider: &Provider, pinned: bool) -> Result<Self> {
+    /// Creates a timeline named after the current task, whose value starts at `value`.
+    fn new(provider: &Provider, pinned: bool, value: u32) -> Result<Self> {
         let name = current_task_name()?;
         Ok(if pinned {
-            Self::Pinned(SwTimeline::new(provider, &name)?)
+            Self::Pinned(SwTimeline::new(provider, &name, value)?)
         } else {
-            Self::Detach(SwTimeline::new(provider, &name)?)
+            Self::Detach(SwTimeline::new(provider, &name, value)?)
         })
+    }
+
+    fn has_points(&self) -> bool {
+        match self {
+            Self::Detach(t) => t.has_points(),
+            Self::Pinned(t) => t.has_points(),
+        }
+    }
+
+    fn value(&self) -> u32 {
+        match self {
+            Self::Detach(t) => t.value(),
+            Self::Pinned(t) => t.value(),
+        }
     }
 
     fn context(&self) -> u64 {
@@ -174,7 +192,6 @@ struct SwSyncFile {
 struct OpenTimeline {
     timeline: Option<AnyTimeline>,
     flags: u32,
-    created: bool,
 }
 
 impl SwSyncFile {
@@ -193,11 +210,15 @@ impl SwSyncFile {
             return Err(EINVAL);
         };
         if pinned != timeline.is_pinned() {
-            if state.created {
+            // Replacing the timeline would cancel its points, even one made by a
+            // SW_SYNC_IOC_CREATE_FENCE that failed afterwards (a fault writing the fd back):
+            // refuse once there is any. No fence has the old context, so nothing else is lost
+            // but its value, which the new timeline takes over.
+            if timeline.has_points() {
                 return Err(EBUSY);
             }
             let old = timeline.context();
-            let new = AnyTimeline::new(&self.shared.provider, pinned)?;
+            let new = AnyTimeline::new(&self.shared.provider, pinned, timeline.value())?;
             let mut timelines = self.shared.timelines.lock();
             if let Some(t) = timelines.iter_mut().find(|t| t.context() == old) {
                 *t = new.timeline();
@@ -210,40 +231,40 @@ impl SwSyncFile {
 }
 
 #[vtable]
-impl FileOps for SwSyncFile {
+impl IoctlFile for SwSyncFile {
     type Context = Shared;
 
-    fn open(shared: &Arc<Shared>) -> Result<Pin<KBox<Self>>> {
-        let timeline = AnyTimeline::new(&shared.provider, false)?;
-        shared
-            .timelines
-            .lock()
-            .push(timeline.timeline(), GFP_KERNEL)?;
-        KBox::pin_init(
+    fn open(shared: ArcBorrow<'_, Shared>) -> Result<Pin<KBox<Self>>> {
+        let timeline = AnyTimeline::new(&shared.provider, false, 0)?;
+        let lookup = timeline.timeline();
+        let this = KBox::pin_init(
             pin_init!(SwSyncFile {
-                shared: shared.clone(),
+                shared: shared.into(),
                 state <- kernel::new_mutex!(OpenTimeline {
                     timeline: Some(timeline),
                     flags: 0,
-                    created: false,
                 }),
             }),
             GFP_KERNEL,
-        )
+        )?;
+        // Published last, so that a failed open leaves nothing behind: if this push fails,
+        // dropping `this` drops the timeline, which has no point yet.
+        shared.timelines.lock().push(lookup, GFP_KERNEL)?;
+        Ok(this)
     }
 
     fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
-            FENCE_OPS_IOC_SET_FLAGS => return self.set_flags(arg),
-            sw_sync::SW_SYNC_GET_DEADLINE => return self.shared.get_deadline(arg),
-            _ => {}
+            FENCE_OPS_IOC_SET_FLAGS => self.set_flags(arg),
+            sw_sync::SW_SYNC_GET_DEADLINE => self.shared.get_deadline(arg),
+            _ => self
+                .state
+                .lock()
+                .timeline
+                .as_ref()
+                .ok_or(EINVAL)?
+                .ioctl(cmd, arg),
         }
-        let mut state = self.state.lock();
-        let ret = state.timeline.as_ref().ok_or(EINVAL)?.ioctl(cmd, arg);
-        if cmd == sw_sync::SW_SYNC_IOC_CREATE_FENCE && ret.is_ok() {
-            state.created = true;
-        }
-        ret
     }
 }
 
@@ -276,7 +297,7 @@ impl PinnedDrop for SwSyncFile {
 struct InfoFile;
 
 #[vtable]
-impl FileOps for InfoFile {
+impl ShowFile for InfoFile {
     type Context = Shared;
 
     fn show(shared: &Shared, m: &SeqFile) -> Result {
@@ -298,11 +319,14 @@ impl FileOps for InfoFile {
 }
 
 /// The module's fence state, dropped by the registration before the unload protocol.
+///
+/// The files hold the module while they are open, so none is open any more when this is
+/// dropped, at module exit.
 struct State {
-    // Dropped in declaration order: the files first, so no new timeline appears.
-    _sw_sync: DebugfsFile<SwSyncFile>,
-    _info: DebugfsFile<InfoFile>,
-    _dir: DebugfsDir,
+    // Dropped in declaration order: the files first, then their directory, then what they
+    // shared.
+    _sw_sync: File<Shared>,
+    _info: File<Shared>,
     _shared: Arc<Shared>,
 }
 
@@ -321,11 +345,11 @@ impl kernel::Module for FenceOpsModule {
                 }),
                 GFP_KERNEL,
             )?;
-            let dir = DebugfsDir::new(c"fence_ops");
+            let dir = Dir::new(c"fence_ops")?;
             Ok(State {
-                _sw_sync: DebugfsFile::new(&dir, c"sw_sync", 0o600, shared.clone()),
-                _info: DebugfsFile::new(&dir, c"info", 0o444, shared.clone()),
-                _dir: dir,
+                // The modes of sync/sw_sync and sync/info (drivers/dma-buf/sync_debug.c).
+                _sw_sync: File::ioctl::<SwSyncFile>(&dir, c"sw_sync", 0o644, shared.clone()),
+                _info: File::show::<InfoFile>(&dir, c"info", 0o444, shared.clone()),
                 _shared: shared,
             })
         })?;

@@ -129,18 +129,34 @@ impl<P: Pinning> FenceOps for SwSync<P> {
 /// does.
 pub(crate) struct SwTimeline<P: Pinning> {
     timeline: Timeline<SwSync<P>>,
+    /// Whether a point was ever made, even by a `SW_SYNC_IOC_CREATE_FENCE` that failed after
+    /// making it.
+    has_points: Atomic<bool>,
 }
 
 impl<P: Pinning> SwTimeline<P> {
-    pub(crate) fn new(provider: &Provider, name: &CStr) -> Result<Self> {
+    /// Creates a timeline named `name` whose value starts at `value`.
+    pub(crate) fn new(provider: &Provider, name: &CStr, value: u32) -> Result<Self> {
         let data = pin_init!(SwSync {
-            value: Atomic::new(0),
+            value: Atomic::new(value),
             points <- kernel::new_spinlock_irq!(RBTree::new(), "fence_ops_sw_sync_points"),
             _p: PhantomData,
         });
         Ok(Self {
             timeline: Timeline::new(provider, c"fence_ops", name, data)?,
+            has_points: Atomic::new(false),
         })
+    }
+
+    /// Returns whether a point was ever made on the timeline, pending or signalled, whatever
+    /// became of the ioctl that made it.
+    pub(crate) fn has_points(&self) -> bool {
+        self.has_points.load(Relaxed)
+    }
+
+    /// Returns the value of the timeline.
+    pub(crate) fn value(&self) -> u32 {
+        self.timeline.data().value.load(Relaxed)
     }
 
     pub(crate) fn context(&self) -> u64 {
@@ -158,6 +174,7 @@ impl<P: Pinning> SwTimeline<P> {
             return Ok(point.handle.fence_ref());
         }
         let handle = self.timeline.issue_at(slot, u64::from(value), ());
+        self.has_points.store(true, Relaxed);
         let fence = handle.fence_ref();
         if reached(value, data.value.load(Relaxed)) {
             handle.signal();

@@ -14,7 +14,6 @@ use kernel::bindings;
 use kernel::error::to_result;
 use kernel::fs::file::{File, FileDescriptorReservation};
 use kernel::prelude::*;
-use kernel::str::CString;
 use kernel::sync::aref::{ARef, AlwaysRefCounted};
 use kernel::sync::rcu;
 use kernel::task::MAX_SCHEDULE_TIMEOUT;
@@ -353,15 +352,6 @@ impl SyncFileFd {
         self.reservation.fd_install(file);
         Ok(fd)
     }
-}
-
-/// Returns the name (`comm`) of the current task, as sw_sync names its timelines.
-pub fn current_task_name() -> Result<CString> {
-    let mut buf = [0u8; bindings::TASK_COMM_LEN as usize];
-    // SAFETY: `buf` has room for `TASK_COMM_LEN` bytes, which `get_task_comm` NUL-terminates.
-    unsafe { ffi::rust_fence_helper_current_comm(buf.as_mut_ptr().cast()) };
-    let name = CStr::from_bytes_until_nul(&buf).map_err(|_| EINVAL)?;
-    Ok(CString::try_from(name)?)
 }
 
 #[cfg(rust_fence_kunit)]

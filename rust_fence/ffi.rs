@@ -35,7 +35,6 @@ unsafe extern "C" {
     pub(crate) fn rust_fence_helper_sync_file_create(
         fence: *mut bindings::dma_fence,
     ) -> *mut c_void;
-    pub(crate) fn rust_fence_helper_current_comm(buf: *mut c_char);
     pub(crate) fn rust_fence_helper_begin_signalling() -> bool;
     pub(crate) fn rust_fence_helper_end_signalling(cookie: bool);
     // Take a `struct module *`, as `void *`: rustc deems the binding of `struct module`

@@ -130,13 +130,6 @@ struct file *rust_fence_helper_sync_file_create(struct dma_fence *fence)
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_sync_file_create);
 
-/* Copies the name of the current task (at most TASK_COMM_LEN bytes) into @buf. */
-void rust_fence_helper_current_comm(char buf[TASK_COMM_LEN])
-{
-	strscpy_pad(buf, current->comm, TASK_COMM_LEN);
-}
-EXPORT_SYMBOL_GPL(rust_fence_helper_current_comm);
-
 /*
  * dma_fence_begin/end_signalling() and try_module_get()/module_put() are
  * static inline without CONFIG_LOCKDEP and CONFIG_MODULE_UNLOAD: wrap them

@@ -7,7 +7,6 @@
 #define _RUST_FENCE_HELPERS_H
 
 #include <linux/ktime.h>
-#include <linux/sched.h>
 #include <linux/types.h>
 
 struct dma_fence;
@@ -28,7 +27,6 @@ bool rust_fence_helper_signal(struct dma_fence *fence, int error);
 bool rust_fence_helper_has_ops(struct dma_fence *fence);
 int rust_fence_helper_sync_file_fd(struct dma_fence *fence, unsigned int flags);
 struct file *rust_fence_helper_sync_file_create(struct dma_fence *fence);
-void rust_fence_helper_current_comm(char buf[TASK_COMM_LEN]);
 bool rust_fence_helper_begin_signalling(void);
 void rust_fence_helper_end_signalling(bool cookie);
 void rust_fence_helper_module_put(struct module *module);

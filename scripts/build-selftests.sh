@@ -31,6 +31,9 @@ build_prog() { # source, output
 }
 build_prog "$TOP/selftests/c_consumer/c_consumer_test.c" "$out/c_consumer/c_consumer_test"
 build_prog "$TOP/selftests/sw_sync_abi/sw_sync_abi_test.c" "$out/sw_sync_abi/sw_sync_abi_test"
+# A 32-bit program (IA32 emulation in the test kernel): the compat ioctl path.
+gcc "${cflags[@]}" -m32 -I "$TOP/selftests/sw_sync_abi" -o "$out/sw_sync_abi/compat32_test" \
+	"$TOP/selftests/sw_sync_abi/compat32_test.c"
 cflags+=(-I "$TOP/selftests/sw_sync_abi")
 build_prog "$TOP/selftests/fence_ops/unload_test.c" "$out/fence_ops/unload_test"
 build_prog "$TOP/selftests/misuse/misuse_test.c" "$out/misuse/misuse_test"

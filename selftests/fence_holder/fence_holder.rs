@@ -4,17 +4,19 @@
 //!
 //! It keeps `ARef<Fence>`s and callbacks on fences it is handed as sync_file fds, across the
 //! unload of the module that issued them, then waits for them and drops them: what a driver
-//! consuming fences does. Everything goes through rust_fence, with no `unsafe`.
+//! consuming fences does. Each open of the misc device `/dev/fence_holder` is a holder; closing
+//! it drops what it still holds. Everything goes through rust_fence and the kernel crate, with
+//! no `unsafe`.
 
+use kernel::fs::File;
 use kernel::ioctl::{_IOR, _IOW};
+use kernel::miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration};
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{Arc, Mutex};
 use kernel::uaccess::{UserPtr, UserSlice};
-use rust_fence::{
-    CallbackRegistration, DebugfsDir, DebugfsFile, Fence, FileOps, Interruptible, Registration,
-};
+use rust_fence::{CallbackRegistration, Fence, Interruptible, Registration};
 
 module! {
     type: FenceHolderModule,
@@ -112,45 +114,43 @@ impl Holder {
     }
 }
 
-/// The `hold` file; all opens share the module's holder.
-struct HoldFile(Arc<Holder>);
-
+/// `/dev/fence_holder`: each open is a holder, dropped with what it holds at close.
 #[vtable]
-impl FileOps for HoldFile {
-    type Context = Holder;
+impl MiscDevice for Holder {
+    type Ptr = Pin<KBox<Self>>;
 
-    fn open(holder: &Arc<Holder>) -> Result<Pin<KBox<Self>>> {
-        Ok(KBox::pin(HoldFile(holder.clone()), GFP_KERNEL)?)
-    }
-
-    fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
-        match cmd {
-            FENCE_HOLDER_IOC_HOLD => self.0.hold(arg),
-            FENCE_HOLDER_IOC_WAIT_DROP => self.0.wait_drop(arg),
-            _ => Err(ENOTTY),
-        }
-    }
-}
-
-struct FenceHolderModule {
-    _file: DebugfsFile<HoldFile>,
-    _dir: DebugfsDir,
-}
-
-impl kernel::Module for FenceHolderModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
         let callbacks = Arc::new(Atomic::new(0), GFP_KERNEL)?;
-        let holder = Arc::pin_init(
+        KBox::pin_init(
             pin_init!(Holder {
                 held <- kernel::new_mutex!(KVec::new()),
                 callbacks,
             }),
             GFP_KERNEL,
-        )?;
-        let dir = DebugfsDir::new(c"fence_holder");
-        Ok(FenceHolderModule {
-            _file: DebugfsFile::new(&dir, c"hold", 0o600, holder),
-            _dir: dir,
+        )
+    }
+
+    fn ioctl(holder: Pin<&Holder>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            FENCE_HOLDER_IOC_HOLD => holder.hold(arg),
+            FENCE_HOLDER_IOC_WAIT_DROP => holder.wait_drop(arg),
+            _ => Err(ENOTTY),
+        }
+    }
+}
+
+#[pin_data]
+struct FenceHolderModule {
+    #[pin]
+    _misc: MiscDeviceRegistration<Holder>,
+}
+
+impl kernel::InPlaceModule for FenceHolderModule {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(FenceHolderModule {
+            _misc <- MiscDeviceRegistration::register(MiscDeviceOptions {
+                name: c"fence_holder",
+            }),
         })
     }
 }

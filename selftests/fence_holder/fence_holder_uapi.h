@@ -2,6 +2,8 @@
 /*
  * ioctls of the fence_holder test module: an in-kernel holder of fences
  * (references and callbacks), kept across the unload of their issuer.
+ * Each open of the misc device is a holder of its own; closing it drops
+ * what it still holds.
  */
 #ifndef _FENCE_HOLDER_UAPI_H
 #define _FENCE_HOLDER_UAPI_H
@@ -9,7 +11,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define FENCE_HOLDER_PATH	"/sys/kernel/debug/fence_holder/hold"
+#define FENCE_HOLDER_PATH	"/dev/fence_holder"
 
 /* Take a reference to the fence of a sync_file fd and a callback on it. */
 #define FENCE_HOLDER_IOC_HOLD		_IOW('H', 0, __s32)

@@ -17,8 +17,9 @@
  *
  * FENCE_OPS_PIN_MODULE: the timeline's fences use the module-pinning ops
  * table: they keep fence_ops loaded until their last reference is gone.
- * Changing it replaces the timeline, so it is refused with EBUSY once the
- * timeline issued a fence.
+ * Changing it replaces the timeline (keeping its value), so it is refused
+ * with EBUSY once a point was made on the timeline, even by a
+ * SW_SYNC_IOC_CREATE_FENCE that failed afterwards.
  *
  * FENCE_OPS_KEEP_ON_CLOSE: closing the file keeps the timeline and its
  * pending points until fence_ops unloads, which cancels them with -ENODEV,

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -35,6 +36,44 @@ static int timeline_open(const char *path)
 static int set_flags(int tl, __u32 flags)
 {
 	return ioctl(tl, FENCE_OPS_IOC_SET_FLAGS, &flags) ? -errno : 0;
+}
+
+/* Reads fence_ops' info file into @buf: its length or -errno. */
+static ssize_t read_info(char *buf, size_t size)
+{
+	ssize_t n, len = 0;
+	int fd;
+
+	fd = open(FENCE_OPS_INFO_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * Writes @s to the file at @path, or at offset 0 of @fd if @path is NULL:
+ * 0 or -errno.
+ */
+static int write_str(const char *path, int fd, const char *s)
+{
+	ssize_t n;
+
+	if (!path)
+		return pwrite(fd, s, strlen(s), 0) == (ssize_t)strlen(s) ? 0 : -errno;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	if (n != (ssize_t)strlen(s))
+		n = -errno;
+	close(fd);
+	return n < 0 ? n : 0;
 }
 
 FIXTURE(unload) {
@@ -205,6 +244,115 @@ TEST_F(unload, set_flags_errors)
 	close(f);
 }
 
+/*
+ * A SW_SYNC_IOC_CREATE_FENCE that makes its point and then cannot write the
+ * fd back (EFAULT) leaves the point pending on the timeline (the C sw_sync
+ * frees such a point: its only reference was the sync_file the failed call
+ * dropped). Replacing the timeline's ops table would cancel that point and
+ * lose the timeline's value: SET_FLAGS refuses it as it does after a
+ * successful CREATE_FENCE.
+ */
+TEST_F(unload, set_flags_after_failed_create)
+{
+	struct sw_sync_create_fence_data *ro;
+	char info[4096];
+	int f;
+
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	memset(ro, 0, sizeof(*ro));
+	ro->value = 5;
+	ro->fence = -1;
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->tl, SW_SYNC_IOC_CREATE_FENCE, ro));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(ro, 4096);
+	ASSERT_LT(0, read_info(info, sizeof(info)));
+	EXPECT_NE(NULL, strstr(info, "detachable, open: 1 pending\n  point 5\n")) TH_LOG("%s", info);
+
+	EXPECT_EQ(-EBUSY, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
+	ASSERT_LT(0, read_info(info, sizeof(info)));
+	EXPECT_NE(NULL, strstr(info, "detachable, open: 1 pending\n  point 5\n")) TH_LOG("%s", info);
+	/* Still the same timeline: the point is handed out and signals at 5. */
+	f = sw_fence_create(self->tl, 5);
+	ASSERT_LE(0, f);
+	EXPECT_EQ(0, sync_file_status(f));
+	EXPECT_EQ(0, sw_inc(self->tl, 5));
+	EXPECT_EQ(1, sync_file_status(f));
+	close(f);
+}
+
+/* A timeline replaced before its first point keeps its value. */
+TEST_F(unload, set_flags_keeps_value)
+{
+	int f1, f2;
+
+	ASSERT_EQ(0, sw_inc(self->tl, 3));
+	ASSERT_EQ(0, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
+	f1 = sw_fence_create(self->tl, 3);
+	f2 = sw_fence_create(self->tl, 4);
+	ASSERT_LE(0, f1);
+	ASSERT_LE(0, f2);
+	EXPECT_EQ(1, sync_file_status(f1));
+	EXPECT_EQ(0, sync_file_status(f2));
+	EXPECT_EQ(0, sw_inc(self->tl, 1));
+	EXPECT_EQ(1, sync_file_status(f2));
+	close(f1);
+	close(f2);
+}
+
+/*
+ * An open of the timeline file that fails leaves nothing behind, whichever
+ * allocation failed: with fail-nth (and failslab), make the n-th slab
+ * allocation of open() fail, for n = 1, 2, ... until an open succeeds with
+ * no failure injected, and check that info is unchanged by each failed open
+ * (the timelines it lists, the provider's counts).
+ */
+TEST_F(unload, failed_open_leaves_nothing)
+{
+	static char before[8192], after[8192];
+	int n, fd, nth, failed = 0;
+	char buf[16];
+	ssize_t len;
+
+	if (access("/sys/kernel/debug/failslab", F_OK))
+		SKIP(return, "no failslab (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS)");
+	nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (nth < 0)
+		SKIP(return, "no /proc/thread-self/fail-nth");
+	/* Fail GFP_KERNEL allocations too, quietly (no stack dump). */
+	ASSERT_EQ(0, write_str("/sys/kernel/debug/failslab/ignore-gfp-wait", -1, "N"));
+	ASSERT_EQ(0, write_str("/sys/kernel/debug/failslab/verbose", -1, "0"));
+	ASSERT_LT(0, read_info(before, sizeof(before)));
+
+	for (n = 1; n < 500; n++) {
+		snprintf(buf, sizeof(buf), "%d", n);
+		ASSERT_EQ(0, write_str(NULL, nth, buf));
+		fd = open(FENCE_OPS_SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+		/* What is left of the count: 0 if the failure was injected. */
+		len = pread(nth, buf, sizeof(buf) - 1, 0);
+		ASSERT_LT(0, len);
+		buf[len] = '\0';
+		ASSERT_EQ(0, write_str(NULL, nth, "0"));
+		if (fd >= 0) {
+			close(fd);
+			if (atoi(buf) != 0)
+				break;
+			continue;
+		}
+		EXPECT_EQ(ENOMEM, errno);
+		failed++;
+		ASSERT_LT(0, read_info(after, sizeof(after)));
+		EXPECT_STREQ(before, after) TH_LOG("open with allocation %d failing", n);
+	}
+	write_str("/sys/kernel/debug/failslab/ignore-gfp-wait", -1, "Y");
+	write_str("/sys/kernel/debug/failslab/verbose", -1, "2");
+	close(nth);
+	EXPECT_LT(0, failed);
+	EXPECT_GT(500, n);
+	ksft_print_msg("%d of %d opens failed\n", failed, n - 1);
+}
+
 /* info lists the open timeline, its pending points and their deadlines. */
 TEST_F(unload, info_lists_points)
 {
@@ -230,6 +378,22 @@ TEST_F(unload, open_timeline_keeps_module)
 {
 	EXPECT_EQ(-EWOULDBLOCK, fence_ops_unload());
 	EXPECT_TRUE(fence_ops_loaded());
+}
+
+/* So does an open info file, whose close runs module code too. */
+TEST_F(unload, open_info_keeps_module)
+{
+	char c;
+	int fd;
+
+	close(self->tl);
+	self->tl = -1;
+	fd = open(FENCE_OPS_INFO_PATH, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EWOULDBLOCK, fence_ops_unload());
+	EXPECT_EQ(1, read(fd, &c, 1));
+	close(fd);
+	EXPECT_EQ(0, fence_ops_unload());
 }
 
 /*

@@ -3,13 +3,13 @@
 #
 # Load and unload both modules and check what the kernel log and debugfs
 # say: the library loads, fence_ops registers as a provider and serves its
-# sw_sync file, the library cannot go while fence_ops uses it, and fence_ops
-# runs the unload protocol.
+# sw_sync file with the modes of the C sw_sync, the library cannot go while
+# fence_ops uses it, and fence_ops runs the unload protocol.
 
 . "$(dirname "$0")/../ktap_helpers.sh"
 
 moddir=${RF_MODDIR:-/lib/modules-rf}
-info=/sys/kernel/debug/fence_ops/info
+dir=/sys/kernel/debug/fence_ops
 
 # Kernel log lines since the last mark, to match one step's messages only.
 mark() { dmesg | wc -l >/tmp/rf-mark; }
@@ -22,16 +22,20 @@ check() { # description, command...
 }
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 
 mark
 check "insmod rust_fence.ko loads the library" \
 	sh -c "insmod $moddir/rust_fence.ko && dmesg | tail -n +$(($(cat /tmp/rf-mark) + 1)) | grep -q 'rust_fence: loaded'"
 
 mark
-check "insmod fence_ops.ko serves /sys/kernel/debug/fence_ops/sw_sync" \
-	sh -c "insmod $moddir/fence_ops.ko && test -e /sys/kernel/debug/fence_ops/sw_sync"
-check "fence_ops is registered as a provider" grep -q '^provider "fence_ops"' $info
+check "insmod fence_ops.ko serves $dir/sw_sync" \
+	sh -c "insmod $moddir/fence_ops.ko && test -e $dir/sw_sync"
+check "fence_ops is registered as a provider (its info file)" \
+	grep -q '^provider "fence_ops": 0 issued, 0 pending, 0 pinned$' $dir/info
+# The modes of sync/sw_sync and sync/info: 0644 and 0444.
+check "sw_sync and info have the modes of the C sw_sync" \
+	sh -c "ls -l $dir/sw_sync | grep -q '^-rw-r--r-- ' && ls -l $dir/info | grep -q '^-r--r--r-- '"
 
 if rmmod rust_fence 2>/tmp/rf-err; then
 	ktap_test_fail "rmmod rust_fence is refused while fence_ops uses it"
@@ -45,9 +49,9 @@ fi
 
 mark
 rmmod fence_ops
-check "rmmod fence_ops runs the unload protocol and unloads" sh -c "
+check "rmmod fence_ops runs the unload protocol and removes its files" sh -c "
 	dmesg | tail -n +$(($(cat /tmp/rf-mark) + 1)) | grep -q 'fence_ops: unload protocol done in' &&
-	! grep -q '^fence_ops ' /proc/modules && ! test -e $info"
+	! grep -q '^fence_ops ' /proc/modules && ! test -e $dir"
 
 mark
 rmmod rust_fence

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# The sw_sync ABI suite: runs sw_sync_abi_test, which prints TAP, against
-# the sw_sync file $SW_SYNC_PATH (default: the kernel's C sw_sync). Skips
-# if that file does not exist.
+# The sw_sync ABI suite: runs sw_sync_abi_test, then the same ioctls from a
+# 32-bit program (compat32_test), each printing TAP, against the sw_sync
+# file $SW_SYNC_PATH (default: the kernel's C sw_sync). Skips if that file
+# does not exist.
 #
 #   SW_SYNC_PATH=/sys/kernel/debug/fence_ops/sw_sync ./run.sh
 
@@ -16,4 +17,5 @@ if [ ! -e "$SW_SYNC_PATH" ]; then
 	echo "1..0 # SKIP $SW_SYNC_PATH does not exist"
 	exit 0
 fi
-exec "$here/sw_sync_abi_test"
+"$here/sw_sync_abi_test"
+"$here/compat32_test"
