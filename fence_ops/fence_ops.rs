@@ -14,7 +14,6 @@
 //! have no `unsafe`; it is confined to `debugfs.rs` (debugfs files with ioctls, which the kernel
 //! crate does not offer) and `task.rs` (the task name, copied by the C helper in `helpers.c`).
 
-use kernel::ioctl::_IOW;
 use kernel::prelude::*;
 use kernel::seq_file::SeqFile;
 use kernel::sync::{Arc, ArcBorrow, Mutex};
@@ -24,12 +23,15 @@ use rust_fence::{Fence, Provider, ProviderRegistration, Timeline};
 mod debugfs;
 mod sw_sync;
 mod task;
+mod uapi;
 
 use debugfs::{Dir, File, IoctlFile, ShowFile};
-use sw_sync::{
-    deadline_of, show_timeline, Detach, PinModule, SwSync, SwTimeline, GET_DEADLINE_SIZE,
-};
+use sw_sync::{deadline_of, show_timeline, Detach, PinModule, SwSync, SwTimeline};
 use task::current_task_name;
+use uapi::{
+    GetDeadline, FENCE_OPS_FLAGS, FENCE_OPS_IOC_SET_FLAGS, FENCE_OPS_KEEP_ON_CLOSE,
+    FENCE_OPS_PIN_MODULE,
+};
 
 module! {
     type: FenceOpsModule,
@@ -38,17 +40,6 @@ module! {
     description: "dma_fence provider serving the sw_sync ABI, unloadable while its fences live",
     license: "GPL",
 }
-
-/// `FENCE_OPS_IOC_SET_FLAGS`: `__u32` flags of the timeline of this open file.
-const FENCE_OPS_IOC_SET_FLAGS: u32 = _IOW::<u32>(b'F' as u32, 0);
-/// Use the module-pinning ops table; only before the timeline's first fence (else `EBUSY`).
-const FENCE_OPS_PIN_MODULE: u32 = 1 << 0;
-/// On close, keep the timeline and its pending points until the module unloads, which
-/// cancels them with `-ENODEV`, instead of signalling them with `-ENOENT`. Not with
-/// `FENCE_OPS_PIN_MODULE` (`EINVAL`): a kept pending fence of a pinning table would hold the
-/// module forever, since only the unload would cancel it.
-const FENCE_OPS_KEEP_ON_CLOSE: u32 = 1 << 1;
-const FENCE_OPS_FLAGS: u32 = FENCE_OPS_PIN_MODULE | FENCE_OPS_KEEP_ON_CLOSE;
 
 /// A timeline with either kind of ops table.
 enum AnyTimeline {
@@ -101,10 +92,10 @@ impl AnyTimeline {
 
     fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
         match (self, cmd) {
-            (Self::Detach(t), sw_sync::SW_SYNC_IOC_CREATE_FENCE) => t.create_fence(arg),
-            (Self::Pinned(t), sw_sync::SW_SYNC_IOC_CREATE_FENCE) => t.create_fence(arg),
-            (Self::Detach(t), sw_sync::SW_SYNC_IOC_INC) => t.inc(arg),
-            (Self::Pinned(t), sw_sync::SW_SYNC_IOC_INC) => t.inc(arg),
+            (Self::Detach(t), uapi::SW_SYNC_IOC_CREATE_FENCE) => t.create_fence(arg),
+            (Self::Pinned(t), uapi::SW_SYNC_IOC_CREATE_FENCE) => t.create_fence(arg),
+            (Self::Detach(t), uapi::SW_SYNC_IOC_INC) => t.inc(arg),
+            (Self::Pinned(t), uapi::SW_SYNC_IOC_INC) => t.inc(arg),
             _ => Err(ENOTTY),
         }
     }
@@ -156,18 +147,12 @@ impl Shared {
     /// `SW_SYNC_GET_DEADLINE`, with sw_sync's checks in sw_sync's order.
     fn get_deadline(&self, arg: usize) -> Result<isize> {
         let (mut reader, mut writer) =
-            UserSlice::new(UserPtr::from_addr(arg), GET_DEADLINE_SIZE).reader_writer();
-        let mut data = [0u8; GET_DEADLINE_SIZE];
-        reader.read_slice(&mut data)?;
-        let deadline_ns = u64::from_ne_bytes([
-            data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
-        ]);
-        let pad = u32::from_ne_bytes([data[8], data[9], data[10], data[11]]);
-        let fence_fd = i32::from_ne_bytes([data[12], data[13], data[14], data[15]]);
-        if deadline_ns != 0 || pad != 0 {
+            UserSlice::new(UserPtr::from_addr(arg), size_of::<GetDeadline>()).reader_writer();
+        let mut data: GetDeadline = reader.read()?;
+        if data.deadline_ns != 0 || data.pad != 0 {
             return Err(EINVAL);
         }
-        let fence = Fence::import_sync_file(fence_fd)?;
+        let fence = Fence::import_sync_file(data.fence_fd)?;
         let deadline = self
             .timelines
             .lock()
@@ -175,8 +160,8 @@ impl Shared {
             .find(|t| t.context() == fence.context())
             .ok_or(EINVAL)?
             .deadline_of(&fence)?;
-        data[0..8].copy_from_slice(&deadline.to_ne_bytes());
-        writer.write_slice(&data)?;
+        data.deadline_ns = deadline as u64;
+        writer.write(&data)?;
         Ok(0)
     }
 }
@@ -196,11 +181,9 @@ struct OpenTimeline {
 
 impl SwSyncFile {
     fn set_flags(&self, arg: usize) -> Result<isize> {
-        let mut raw = [0u8; 4];
-        UserSlice::new(UserPtr::from_addr(arg), 4)
+        let flags: u32 = UserSlice::new(UserPtr::from_addr(arg), size_of::<u32>())
             .reader()
-            .read_slice(&mut raw)?;
-        let flags = u32::from_ne_bytes(raw);
+            .read()?;
         if flags & !FENCE_OPS_FLAGS != 0 || flags == FENCE_OPS_FLAGS {
             return Err(EINVAL);
         }
@@ -256,7 +239,7 @@ impl IoctlFile for SwSyncFile {
     fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
             FENCE_OPS_IOC_SET_FLAGS => self.set_flags(arg),
-            sw_sync::SW_SYNC_GET_DEADLINE => self.shared.get_deadline(arg),
+            uapi::SW_SYNC_GET_DEADLINE => self.shared.get_deadline(arg),
             _ => self
                 .state
                 .lock()

@@ -4,39 +4,23 @@
 //! `drivers/dma-buf/sw_sync.c`, built on rust_fence.
 //!
 //! A timeline has a 32-bit value; a point is a fence that signals when the value reaches it.
-//! Comparisons are those of sw_sync (32-bit, modulo 2^32), the points pending on a timeline
-//! are kept in an rbtree by value, and an increment signals exactly the points between the old
-//! and the new value.
+//! Comparisons are those of sw_sync (32-bit, modulo 2^32). The points pending on a timeline are
+//! owned by the rust_fence timeline itself, in the fences' own allocation (one allocation per
+//! point, as sw_sync's `sync_pt`), and an increment signals exactly the points between the old
+//! and the new value, in timeline order.
 
 use core::marker::PhantomData;
 
-use kernel::ioctl::{_IOW, _IOWR};
+use kernel::bindings::O_CLOEXEC;
 use kernel::prelude::*;
-use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 use kernel::seq_file::SeqFile;
 use kernel::seq_print;
 use kernel::sync::aref::ARef;
 use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::SpinLockIrq;
 use kernel::uaccess::{UserPtr, UserSlice};
-use rust_fence::{DriverFence, Fence, FenceOps, Provider, SyncFileFd, Timeline};
+use rust_fence::{Fence, FenceOps, IssuedFence, Provider, SyncFileFd, Timeline};
 
-/// `struct sw_sync_create_fence_data`: `__u32 value; char name[32]; __s32 fence;`.
-const CREATE_FENCE_SIZE: usize = 40;
-/// `struct sw_sync_get_deadline`: `__u64 deadline_ns; __u32 pad; __s32 fence_fd;`.
-pub(crate) const GET_DEADLINE_SIZE: usize = 16;
-
-const SW_SYNC_IOC_MAGIC: u32 = b'W' as u32;
-/// Creates a point (fence) on the timeline and returns a sync_file fd for it.
-pub(crate) const SW_SYNC_IOC_CREATE_FENCE: u32 =
-    _IOWR::<[u8; CREATE_FENCE_SIZE]>(SW_SYNC_IOC_MAGIC, 0);
-/// Advances the timeline, signalling every point reached.
-pub(crate) const SW_SYNC_IOC_INC: u32 = _IOW::<u32>(SW_SYNC_IOC_MAGIC, 1);
-/// Reads the deadline a waiter set on a point (`SYNC_IOC_SET_DEADLINE`).
-pub(crate) const SW_SYNC_GET_DEADLINE: u32 = _IOWR::<[u8; GET_DEADLINE_SIZE]>(SW_SYNC_IOC_MAGIC, 2);
-
-/// `O_CLOEXEC`, as sw_sync opens its fence fds.
-const O_CLOEXEC: u32 = 0o2000000;
+use crate::uapi::CreateFenceData;
 
 /// Whether fences of a timeline keep fence_ops loaded until they are released.
 pub(crate) trait Pinning: Send + Sync + 'static {
@@ -58,11 +42,6 @@ impl Pinning for PinModule {
 /// Returns whether a point is reached by the timeline value, as sw_sync compares them.
 fn reached(point: u32, value: u32) -> bool {
     (point.wrapping_sub(value) as i32) <= 0
-}
-
-/// A pending point: the issuer handle of its fence.
-struct Point<P: Pinning> {
-    handle: DriverFence<SwSync<P>>,
 }
 
 /// The earliest deadline a waiter set on a point is kept in the fence's issuer word, which
@@ -96,11 +75,8 @@ pub(crate) fn deadline_of<T: FenceOps>(timeline: &Timeline<T>, fence: &Fence) ->
 }
 
 /// The data of a sw_sync timeline, reachable from its fence ops.
-#[pin_data]
 pub(crate) struct SwSync<P: Pinning> {
     value: Atomic<u32>,
-    #[pin]
-    points: SpinLockIrq<RBTree<u32, Point<P>>>,
     _p: PhantomData<P>,
 }
 
@@ -110,16 +86,14 @@ impl<P: Pinning> FenceOps for SwSync<P> {
     // sw_sync's points are 32-bit and wrap: merges must order them like sw_sync does.
     const SEQNO_64: bool = false;
 
-    fn signaled(timeline: &Self, fence: &Fence) -> bool {
+    fn signaled(timeline: &Self, fence: &IssuedFence) -> bool {
         reached(fence.seqno() as u32, timeline.value.load(Relaxed))
     }
 
-    fn set_deadline(timeline: &Self, fence: &Fence, deadline_ns: i64) {
-        let points = timeline.points.lock();
-        if let Some(point) = points.get(&(fence.seqno() as u32)) {
-            // Keep the earliest, as sw_sync does.
-            set_earliest_deadline(point.handle.issuer_word(), deadline_ns);
-        }
+    fn set_deadline(_timeline: &Self, fence: &IssuedFence, deadline_ns: i64) {
+        // Keep the earliest, as sw_sync does. The core calls the op only while the fence is
+        // pending.
+        set_earliest_deadline(fence.issuer_word(), deadline_ns);
     }
 }
 
@@ -137,11 +111,10 @@ pub(crate) struct SwTimeline<P: Pinning> {
 impl<P: Pinning> SwTimeline<P> {
     /// Creates a timeline named `name` whose value starts at `value`.
     pub(crate) fn new(provider: &Provider, name: &CStr, value: u32) -> Result<Self> {
-        let data = pin_init!(SwSync {
+        let data = SwSync {
             value: Atomic::new(value),
-            points <- kernel::new_spinlock_irq!(RBTree::new(), "fence_ops_sw_sync_points"),
             _p: PhantomData,
-        });
+        };
         Ok(Self {
             timeline: Timeline::new(provider, c"fence_ops", name, data)?,
             has_points: Atomic::new(false),
@@ -164,22 +137,21 @@ impl<P: Pinning> SwTimeline<P> {
     }
 
     /// Returns the fence of point `value`, creating it (signalled if already reached).
+    ///
+    /// The ioctls of a timeline are serialised by its file, so no increment runs meanwhile.
     fn point(&self, value: u32) -> Result<ARef<Fence>> {
-        let data = self.timeline.data();
-        let slot = self.timeline.prealloc()?;
-        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
-        let mut points = data.points.lock();
-        if let Some(point) = points.get(&value) {
-            // sw_sync hands out the same fence for the same pending point.
-            return Ok(point.handle.fence_ref());
+        // sw_sync hands out the same fence for the same pending point.
+        if let Some(fence) = self.timeline.find_owned(|f| f.seqno() as u32 == value) {
+            return Ok(fence);
         }
+        let slot = self.timeline.prealloc()?;
         let handle = self.timeline.issue_at(slot, u64::from(value), ());
         self.has_points.store(true, Relaxed);
         let fence = handle.fence_ref();
-        if reached(value, data.value.load(Relaxed)) {
+        if reached(value, self.value()) {
             handle.signal();
         } else {
-            points.insert(node.into_node(value, Point { handle }));
+            handle.into_timeline();
         }
         Ok(fence)
     }
@@ -188,61 +160,33 @@ impl<P: Pinning> SwTimeline<P> {
     pub(crate) fn create_fence(&self, arg: usize) -> Result<isize> {
         let mut fd = SyncFileFd::reserve(O_CLOEXEC)?;
         let (mut reader, mut writer) =
-            UserSlice::new(UserPtr::from_addr(arg), CREATE_FENCE_SIZE).reader_writer();
-        let mut data = [0u8; CREATE_FENCE_SIZE];
-        reader.read_slice(&mut data)?;
-        let value = u32::from_ne_bytes([data[0], data[1], data[2], data[3]]);
-        let fence = self.point(value)?;
+            UserSlice::new(UserPtr::from_addr(arg), size_of::<CreateFenceData>()).reader_writer();
+        let mut data: CreateFenceData = reader.read()?;
+        let fence = self.point(data.value)?;
         fd.attach(&fence)?;
-        data[36..40].copy_from_slice(&(fd.fd() as i32).to_ne_bytes());
-        writer.write_slice(&data)?;
+        data.fence = fd.fd() as i32;
+        writer.write(&data)?;
         fd.install()?;
         Ok(0)
     }
 
-    /// Removes and returns the first pending point in `lo..=hi`.
-    fn take_point(points: &mut RBTree<u32, Point<P>>, lo: u32, hi: u32) -> Option<Point<P>> {
-        let cursor = points.cursor_lower_bound_mut(&lo)?;
-        if *cursor.current().0 > hi {
-            return None;
-        }
-        Some(cursor.remove_current().1.to_key_value().1)
-    }
-
-    /// Advances the value by at most `i32::MAX` and signals the points reached.
+    /// Advances the value by at most `i32::MAX` and signals the points reached: the pending
+    /// points are in (old, old + 2^31), so those reached are in (old, new].
     fn advance(&self, by: u32) {
-        let data = self.timeline.data();
-        let mut points = data.points.lock();
-        let old = data.value.load(Relaxed);
-        let new = old.wrapping_add(by);
-        data.value.store(new, Relaxed);
-        if by == 0 {
-            return;
-        }
-        // The pending points are in (old, old + 2^31): those reached are in (old, new],
-        // which wraps past u32::MAX when new < old + 1.
-        let first = old.wrapping_add(1);
-        let ranges = if first <= new {
-            [(first, new), (1, 0)]
-        } else {
-            [(first, u32::MAX), (0, new)]
-        };
-        for (lo, hi) in ranges {
-            if lo > hi {
-                continue;
-            }
-            while let Some(point) = Self::take_point(&mut points, lo, hi) {
-                point.handle.signal();
-            }
+        let value = &self.timeline.data().value;
+        let new = value.load(Relaxed).wrapping_add(by);
+        value.store(new, Relaxed);
+        if by != 0 {
+            self.timeline
+                .signal_owned_where(|f| reached(f.seqno() as u32, new).then_some(Ok(())));
         }
     }
 
     /// `SW_SYNC_IOC_INC`: increments of more than `INT_MAX` go in steps, as in sw_sync.
     pub(crate) fn inc(&self, arg: usize) -> Result<isize> {
-        let mut reader = UserSlice::new(UserPtr::from_addr(arg), 4).reader();
-        let mut raw = [0u8; 4];
-        reader.read_slice(&mut raw)?;
-        let mut by = u32::from_ne_bytes(raw);
+        let mut by: u32 = UserSlice::new(UserPtr::from_addr(arg), size_of::<u32>())
+            .reader()
+            .read()?;
         while by > i32::MAX as u32 {
             self.advance(i32::MAX as u32);
             by -= i32::MAX as u32;
@@ -257,39 +201,45 @@ impl<P: Pinning> SwTimeline<P> {
     }
 }
 
-/// Writes a timeline and its pending points, like `sync/info`.
+/// Writes a timeline and its pending points by increasing value, like `sync/info`.
 pub(crate) fn show_timeline<P: Pinning>(timeline: &Timeline<SwSync<P>>, m: &SeqFile, what: &str) {
-    let data = timeline.data();
-    let points = data.points.lock();
+    let value = timeline.data().value.load(Relaxed);
+    let mut count = 0usize;
+    timeline.for_each_owned(|_| count += 1);
     seq_print!(
         m,
         "{:?} context {} value {} {}, {}: {} pending\n",
         timeline.timeline_name(),
         timeline.context(),
-        data.value.load(Relaxed),
+        value,
         if P::PINS_MODULE {
             "pinned"
         } else {
             "detachable"
         },
         what,
-        points.iter().count()
+        count
     );
-    for (value, point) in points.iter() {
-        match decode_deadline(point.handle.issuer_word().load(Relaxed)) {
-            Some(d) => seq_print!(m, "  point {} deadline {} ns\n", value, d),
-            None => seq_print!(m, "  point {}\n", value),
+    // The points in value order, with their deadlines; a point made meanwhile is left out.
+    let Ok(mut points) = KVec::<(u32, u64)>::with_capacity(count, GFP_KERNEL) else {
+        return;
+    };
+    timeline.for_each_owned(|f| {
+        let _ = points.push_within_capacity((f.seqno() as u32, f.issuer_word().load(Relaxed)));
+    });
+    // Pending points are at most 2^31 ahead of the value: order them by distance from it.
+    points.sort_unstable_by_key(|(point, _)| point.wrapping_sub(value));
+    for (point, word) in points.iter() {
+        match decode_deadline(*word) {
+            Some(d) => seq_print!(m, "  point {} deadline {} ns\n", point, d),
+            None => seq_print!(m, "  point {}\n", point),
         }
     }
 }
 
 impl<P: Pinning> Drop for SwTimeline<P> {
     fn drop(&mut self) {
-        let mut points = core::mem::take(&mut *self.timeline.data().points.lock());
-        while let Some(value) = points.iter().next().map(|(value, _)| *value) {
-            if let Some(point) = points.remove(&value) {
-                point.handle.signal_with_error(ENOENT);
-            }
-        }
+        // Closing a sw_sync timeline signals its pending points with -ENOENT.
+        self.timeline.signal_owned_where(|_| Some(Err(ENOENT)));
     }
 }

@@ -12,7 +12,7 @@ use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{Arc, Completion, Mutex};
 use kernel::workqueue::{impl_has_work, Work, WorkItem};
 
-use crate::{DriverFence, Fence, FenceOps, Timeline};
+use crate::{DriverFence, Fence, FenceOps, IssuedFence, Timeline};
 
 /// A callback counting its runs.
 pub(crate) fn counter() -> Result<Arc<Atomic<i32>>> {
@@ -79,11 +79,11 @@ pub(crate) struct TestOps {
 
 #[vtable]
 impl FenceOps for TestOps {
-    fn signaled(timeline: &Self, _fence: &Fence) -> bool {
+    fn signaled(timeline: &Self, _fence: &IssuedFence) -> bool {
         timeline.done.load(Relaxed)
     }
 
-    fn set_deadline(timeline: &Self, _fence: &Fence, deadline_ns: i64) {
+    fn set_deadline(timeline: &Self, _fence: &IssuedFence, deadline_ns: i64) {
         timeline.deadline.store(deadline_ns, Relaxed);
     }
 }

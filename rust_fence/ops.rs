@@ -22,8 +22,7 @@ use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::atomic::Relaxed;
 
-use crate::fence::Fence;
-use crate::timeline::{Timeline, TimelineInner};
+use crate::timeline::{IssuedFence, Timeline, TimelineInner};
 
 /// Operations of a fence issuer, called by the dma_fence core.
 ///
@@ -47,17 +46,17 @@ pub trait FenceOps: Send + Sync + Sized + 'static {
 
     /// The fence is about to be waited on: start whatever makes it signal by itself (an
     /// interrupt, a timer). Returns `false` if the fence already completed.
-    fn enable_signaling(_timeline: &Self, _fence: &Fence) -> bool {
+    fn enable_signaling(_timeline: &Self, _fence: &IssuedFence) -> bool {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
     /// Peeks whether the work behind the fence is done, for waiters polling the fence.
-    fn signaled(_timeline: &Self, _fence: &Fence) -> bool {
+    fn signaled(_timeline: &Self, _fence: &IssuedFence) -> bool {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 
     /// A waiter would like the fence to signal by `deadline_ns` (`CLOCK_MONOTONIC`).
-    fn set_deadline(_timeline: &Self, _fence: &Fence, _deadline_ns: i64) {
+    fn set_deadline(_timeline: &Self, _fence: &IssuedFence, _deadline_ns: i64) {
         build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 }
@@ -146,7 +145,7 @@ impl<T: FenceOps> OpsTable<T> {
         // SAFETY: The core calls this op only for fences issued with this table, while the fence
         // is pending or within the grace period after its signal (so the timeline is alive), and
         // holds a reference to the fence meanwhile.
-        let (tl, f) = unsafe { (Self::timeline(fence), Fence::from_raw(fence)) };
+        let (tl, f) = unsafe { (Self::timeline(fence), IssuedFence::from_raw(fence)) };
         T::enable_signaling(tl.data(), f)
     }
 
@@ -155,7 +154,7 @@ impl<T: FenceOps> OpsTable<T> {
     /// Called by the dma_fence core, only for fences issued with this table.
     unsafe extern "C" fn signaled(fence: *mut bindings::dma_fence) -> bool {
         // SAFETY: As in `enable_signaling`.
-        let (tl, f) = unsafe { (Self::timeline(fence), Fence::from_raw(fence)) };
+        let (tl, f) = unsafe { (Self::timeline(fence), IssuedFence::from_raw(fence)) };
         T::signaled(tl.data(), f)
     }
 
@@ -167,7 +166,7 @@ impl<T: FenceOps> OpsTable<T> {
         deadline: bindings::ktime_t,
     ) {
         // SAFETY: As in `enable_signaling`.
-        let (tl, f) = unsafe { (Self::timeline(fence), Fence::from_raw(fence)) };
+        let (tl, f) = unsafe { (Self::timeline(fence), IssuedFence::from_raw(fence)) };
         T::set_deadline(tl.data(), f, deadline)
     }
 

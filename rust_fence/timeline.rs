@@ -83,6 +83,43 @@ impl FenceAlloc {
     }
 }
 
+/// A fence issued by a [`Timeline`], as the ops of its table see it: a [`Fence`] with access to
+/// its issuer word.
+///
+/// # Invariants
+///
+/// The fence heads a `FenceAlloc`.
+#[repr(transparent)]
+pub struct IssuedFence(Fence);
+
+impl IssuedFence {
+    /// Borrows a fence issued by a timeline.
+    ///
+    /// # Safety
+    ///
+    /// `fence` was issued by a [`Timeline`] and stays alive for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(fence: *mut bindings::dma_fence) -> &'a Self {
+        // INVARIANT: Guaranteed by the caller.
+        // SAFETY: `IssuedFence` is a transparent `Fence`, itself a transparent `dma_fence`; the
+        // caller guarantees that it lives for `'a`.
+        unsafe { &*fence.cast() }
+    }
+
+    /// Returns the issuer word of the fence; see [`DriverFence::issuer_word`].
+    pub fn issuer_word(&self) -> &Atomic<u64> {
+        // SAFETY: By the type invariants the fence heads a `FenceAlloc`.
+        unsafe { issuer_word(&self.0) }
+    }
+}
+
+impl core::ops::Deref for IssuedFence {
+    type Target = Fence;
+
+    fn deref(&self) -> &Fence {
+        &self.0
+    }
+}
+
 /// The counts of a timeline's fences, under the timeline's `pending` lock.
 pub(crate) struct Pending {
     /// Fences on the `handle_fences` list.
@@ -586,8 +623,8 @@ impl<T: FenceOps> Timeline<T> {
     /// error `e`. Returns how many it signalled.
     ///
     /// `select` runs with the timeline's lock held and interrupts off: it must not sleep or use
-    /// this timeline. The fences are signalled after the lock is dropped, in the order they were
-    /// handed over.
+    /// this timeline. The fences are signalled after the lock is dropped, in timeline order
+    /// (by sequence number, as [`Fence::is_later`] compares them).
     pub fn signal_owned_where(&self, mut select: impl FnMut(&Fence) -> Option<Result>) -> usize {
         let header = self.header();
         // The fences chosen, on a list of our own until they are signalled.
@@ -611,7 +648,15 @@ impl<T: FenceOps> Timeline<T> {
                         alloc.errno.store(errno, Relaxed);
                         alloc.owned.store(0, Relaxed);
                         ffi::rust_fence_helper_list_del_init(link);
-                        ffi::rust_fence_helper_list_add_tail(link, chosen.get());
+                        // Keep `chosen` in timeline order: walk back from its tail past the
+                        // fences that come later (none, when they were issued in order).
+                        let mut after = (*chosen.get()).prev;
+                        while after != chosen.get()
+                            && ffi::rust_fence_helper_is_later(FenceAlloc::from_link(after), fence)
+                        {
+                            after = (*after).prev;
+                        }
+                        ffi::rust_fence_helper_list_add_tail(link, (*after).next);
                         pending.owned -= 1;
                     }
                     link = next;
@@ -669,6 +714,16 @@ impl<T: FenceOps> Timeline<T> {
             ffi::rust_fence_helper_put(fence.as_raw());
         }
         Ok(())
+    }
+
+    /// Calls `f` on each pending fence the timeline owns, in the order they were handed over,
+    /// under the timeline's lock, as `select` of [`Timeline::signal_owned_where`] runs.
+    pub fn for_each_owned(&self, mut f: impl FnMut(&IssuedFence)) {
+        self.find_owned(|fence| {
+            // SAFETY: The timeline owns the fence, so it issued it; it lives while on the list.
+            f(unsafe { IssuedFence::from_raw(fence.as_raw()) });
+            false
+        });
     }
 
     /// Returns a pending fence the timeline owns for which `pred` is true, if any. `pred` runs
