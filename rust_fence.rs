@@ -54,7 +54,7 @@ pub use fence::{Fence, Interruptible, SyncFileFd, WaitError};
 pub use ops::FenceOps;
 pub use provider::{Provider, ProviderRegistration};
 pub use signalling::SignallingSection;
-pub use timeline::{DriverFence, FenceSlot, IssuedFence, Timeline};
+pub use timeline::{DriverFence, FenceSlot, IssuedFence, Timeline, TimelineOptions};
 
 #[cfg(rust_fence_kunit)]
 #[path = "rust_fence/kunit.rs"]

@@ -26,7 +26,7 @@ mod task;
 mod uapi;
 
 use debugfs::{Dir, File, IoctlFile, ShowFile};
-use sw_sync::{deadline_of, show_timeline, Detach, PinModule, SwSync, SwTimeline};
+use sw_sync::{deadline_of, show_timeline, SwSync, SwTimeline};
 use task::current_task_name;
 use uapi::{
     GetDeadline, FENCE_OPS_FLAGS, FENCE_OPS_IOC_SET_FLAGS, FENCE_OPS_KEEP_ON_CLOSE,
@@ -41,93 +41,9 @@ module! {
     license: "GPL",
 }
 
-/// A timeline with either kind of ops table.
-enum AnyTimeline {
-    Detach(SwTimeline<Detach>),
-    Pinned(SwTimeline<PinModule>),
-}
-
-impl AnyTimeline {
-    /// Creates a timeline named after the current task, whose value starts at `value`.
-    fn new(provider: &Provider, pinned: bool, value: u32) -> Result<Self> {
-        let name = current_task_name()?;
-        Ok(if pinned {
-            Self::Pinned(SwTimeline::new(provider, &name, value)?)
-        } else {
-            Self::Detach(SwTimeline::new(provider, &name, value)?)
-        })
-    }
-
-    fn has_points(&self) -> bool {
-        match self {
-            Self::Detach(t) => t.has_points(),
-            Self::Pinned(t) => t.has_points(),
-        }
-    }
-
-    fn value(&self) -> u32 {
-        match self {
-            Self::Detach(t) => t.value(),
-            Self::Pinned(t) => t.value(),
-        }
-    }
-
-    fn context(&self) -> u64 {
-        match self {
-            Self::Detach(t) => t.context(),
-            Self::Pinned(t) => t.context(),
-        }
-    }
-
-    fn is_pinned(&self) -> bool {
-        matches!(self, Self::Pinned(_))
-    }
-
-    fn timeline(&self) -> TimelineRef {
-        match self {
-            Self::Detach(t) => TimelineRef::Detach(t.timeline()),
-            Self::Pinned(t) => TimelineRef::Pinned(t.timeline()),
-        }
-    }
-
-    fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
-        match (self, cmd) {
-            (Self::Detach(t), uapi::SW_SYNC_IOC_CREATE_FENCE) => t.create_fence(arg),
-            (Self::Pinned(t), uapi::SW_SYNC_IOC_CREATE_FENCE) => t.create_fence(arg),
-            (Self::Detach(t), uapi::SW_SYNC_IOC_INC) => t.inc(arg),
-            (Self::Pinned(t), uapi::SW_SYNC_IOC_INC) => t.inc(arg),
-            _ => Err(ENOTTY),
-        }
-    }
-}
-
-/// A reference to a live timeline, to find the one a fence belongs to.
-enum TimelineRef {
-    Detach(Timeline<SwSync<Detach>>),
-    Pinned(Timeline<SwSync<PinModule>>),
-}
-
-impl TimelineRef {
-    fn context(&self) -> u64 {
-        match self {
-            Self::Detach(t) => t.context(),
-            Self::Pinned(t) => t.context(),
-        }
-    }
-
-    fn deadline_of(&self, fence: &Fence) -> Result<i64> {
-        match self {
-            Self::Detach(t) => deadline_of(t, fence),
-            Self::Pinned(t) => deadline_of(t, fence),
-        }
-    }
-
-    fn show(&self, m: &SeqFile, what: &str) {
-        match self {
-            Self::Detach(t) => show_timeline(t, m, what),
-            Self::Pinned(t) => show_timeline(t, m, what),
-        }
-    }
+/// Creates a timeline named after the current task, whose value starts at `value`.
+fn new_timeline(provider: &Provider, pinned: bool, value: u32) -> Result<SwTimeline> {
+    SwTimeline::new(provider, &current_task_name()?, value, pinned)
 }
 
 /// State shared by the files of the module.
@@ -136,11 +52,11 @@ struct Shared {
     provider: Provider,
     /// Timelines kept after their file was closed (`FENCE_OPS_KEEP_ON_CLOSE`).
     #[pin]
-    kept: Mutex<KVec<AnyTimeline>>,
+    kept: Mutex<KVec<SwTimeline>>,
     /// The timelines of open files and kept ones: any timeline fd can read the deadline of a
     /// point of any of them, as with sw_sync.
     #[pin]
-    timelines: Mutex<KVec<TimelineRef>>,
+    timelines: Mutex<KVec<Timeline<SwSync>>>,
 }
 
 impl Shared {
@@ -158,8 +74,8 @@ impl Shared {
             .lock()
             .iter()
             .find(|t| t.context() == fence.context())
-            .ok_or(EINVAL)?
-            .deadline_of(&fence)?;
+            .ok_or(EINVAL)
+            .and_then(|t| deadline_of(t, &fence))?;
         data.deadline_ns = deadline as u64;
         writer.write(&data)?;
         Ok(0)
@@ -175,7 +91,7 @@ struct SwSyncFile {
 }
 
 struct OpenTimeline {
-    timeline: Option<AnyTimeline>,
+    timeline: Option<SwTimeline>,
     flags: u32,
 }
 
@@ -201,7 +117,7 @@ impl SwSyncFile {
                 return Err(EBUSY);
             }
             let old = timeline.context();
-            let new = AnyTimeline::new(&self.shared.provider, pinned, timeline.value())?;
+            let new = new_timeline(&self.shared.provider, pinned, timeline.value())?;
             let mut timelines = self.shared.timelines.lock();
             if let Some(t) = timelines.iter_mut().find(|t| t.context() == old) {
                 *t = new.timeline();
@@ -218,7 +134,7 @@ impl IoctlFile for SwSyncFile {
     type Context = Shared;
 
     fn open(shared: ArcBorrow<'_, Shared>) -> Result<Pin<KBox<Self>>> {
-        let timeline = AnyTimeline::new(&shared.provider, false, 0)?;
+        let timeline = new_timeline(&shared.provider, false, 0)?;
         let lookup = timeline.timeline();
         let this = KBox::pin_init(
             pin_init!(SwSyncFile {
@@ -240,13 +156,16 @@ impl IoctlFile for SwSyncFile {
         match cmd {
             FENCE_OPS_IOC_SET_FLAGS => self.set_flags(arg),
             uapi::SW_SYNC_GET_DEADLINE => self.shared.get_deadline(arg),
-            _ => self
-                .state
-                .lock()
-                .timeline
-                .as_ref()
-                .ok_or(EINVAL)?
-                .ioctl(cmd, arg),
+            uapi::SW_SYNC_IOC_CREATE_FENCE | uapi::SW_SYNC_IOC_INC => {
+                let state = self.state.lock();
+                let timeline = state.timeline.as_ref().ok_or(EINVAL)?;
+                if cmd == uapi::SW_SYNC_IOC_INC {
+                    timeline.inc(arg)
+                } else {
+                    timeline.create_fence(arg)
+                }
+            }
+            _ => Err(ENOTTY),
         }
     }
 }
@@ -295,7 +214,11 @@ impl ShowFile for InfoFile {
         let kept = shared.kept.lock();
         for timeline in shared.timelines.lock().iter() {
             let is_kept = kept.iter().any(|k| k.context() == timeline.context());
-            timeline.show(m, if is_kept { "kept after close" } else { "open" });
+            show_timeline(
+                timeline,
+                m,
+                if is_kept { "kept after close" } else { "open" },
+            );
         }
         Ok(())
     }

@@ -9,8 +9,6 @@
 //! point, as sw_sync's `sync_pt`), and an increment signals exactly the points between the old
 //! and the new value, in timeline order.
 
-use core::marker::PhantomData;
-
 use kernel::bindings::O_CLOEXEC;
 use kernel::prelude::*;
 use kernel::seq_file::SeqFile;
@@ -18,26 +16,9 @@ use kernel::seq_print;
 use kernel::sync::aref::ARef;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::uaccess::{UserPtr, UserSlice};
-use rust_fence::{Fence, FenceOps, IssuedFence, Provider, SyncFileFd, Timeline};
+use rust_fence::{Fence, FenceOps, IssuedFence, Provider, SyncFileFd, Timeline, TimelineOptions};
 
 use crate::uapi::CreateFenceData;
-
-/// Whether fences of a timeline keep fence_ops loaded until they are released.
-pub(crate) trait Pinning: Send + Sync + 'static {
-    const PINS_MODULE: bool;
-}
-
-/// Detachable fences: fence_ops may unload one grace period after they signal.
-pub(crate) struct Detach;
-impl Pinning for Detach {
-    const PINS_MODULE: bool = false;
-}
-
-/// Module-pinning fences: `rmmod fence_ops` answers EBUSY while one is alive.
-pub(crate) struct PinModule;
-impl Pinning for PinModule {
-    const PINS_MODULE: bool = true;
-}
 
 /// Returns whether a point is reached by the timeline value, as sw_sync compares them.
 fn reached(point: u32, value: u32) -> bool {
@@ -75,14 +56,12 @@ pub(crate) fn deadline_of<T: FenceOps>(timeline: &Timeline<T>, fence: &Fence) ->
 }
 
 /// The data of a sw_sync timeline, reachable from its fence ops.
-pub(crate) struct SwSync<P: Pinning> {
+pub(crate) struct SwSync {
     value: Atomic<u32>,
-    _p: PhantomData<P>,
 }
 
 #[vtable]
-impl<P: Pinning> FenceOps for SwSync<P> {
-    const PINS_MODULE: bool = P::PINS_MODULE;
+impl FenceOps for SwSync {
     // sw_sync's points are 32-bit and wrap: merges must order them like sw_sync does.
     const SEQNO_64: bool = false;
 
@@ -101,24 +80,30 @@ impl<P: Pinning> FenceOps for SwSync<P> {
 ///
 /// Dropping it signals the points still pending with `-ENOENT`, as closing a sw_sync timeline
 /// does.
-pub(crate) struct SwTimeline<P: Pinning> {
-    timeline: Timeline<SwSync<P>>,
+pub(crate) struct SwTimeline {
+    timeline: Timeline<SwSync>,
     /// Whether a point was ever made, even by a `SW_SYNC_IOC_CREATE_FENCE` that failed after
     /// making it.
     has_points: Atomic<bool>,
 }
 
-impl<P: Pinning> SwTimeline<P> {
-    /// Creates a timeline named `name` whose value starts at `value`.
-    pub(crate) fn new(provider: &Provider, name: &CStr, value: u32) -> Result<Self> {
+impl SwTimeline {
+    /// Creates a timeline named `name` whose value starts at `value`, whose fences pin
+    /// fence_ops until they are released if `pinned` (`FENCE_OPS_PIN_MODULE`).
+    pub(crate) fn new(provider: &Provider, name: &CStr, value: u32, pinned: bool) -> Result<Self> {
         let data = SwSync {
             value: Atomic::new(value),
-            _p: PhantomData,
         };
+        let options = TimelineOptions::new::<SwSync>().pins_module(pinned);
         Ok(Self {
-            timeline: Timeline::new(provider, c"fence_ops", name, data)?,
+            timeline: Timeline::with_options(provider, c"fence_ops", name, data, options)?,
             has_points: Atomic::new(false),
         })
+    }
+
+    /// Returns whether the fences of the timeline pin fence_ops until they are released.
+    pub(crate) fn is_pinned(&self) -> bool {
+        self.timeline.pins_module()
     }
 
     /// Returns whether a point was ever made on the timeline, pending or signalled, whatever
@@ -196,13 +181,13 @@ impl<P: Pinning> SwTimeline<P> {
     }
 
     /// Returns a new reference to the timeline, for lookups by fence context.
-    pub(crate) fn timeline(&self) -> Timeline<SwSync<P>> {
+    pub(crate) fn timeline(&self) -> Timeline<SwSync> {
         self.timeline.clone()
     }
 }
 
 /// Writes a timeline and its pending points by increasing value, like `sync/info`.
-pub(crate) fn show_timeline<P: Pinning>(timeline: &Timeline<SwSync<P>>, m: &SeqFile, what: &str) {
+pub(crate) fn show_timeline(timeline: &Timeline<SwSync>, m: &SeqFile, what: &str) {
     let value = timeline.data().value.load(Relaxed);
     let mut count = 0usize;
     timeline.for_each_owned(|_| count += 1);
@@ -212,7 +197,7 @@ pub(crate) fn show_timeline<P: Pinning>(timeline: &Timeline<SwSync<P>>, m: &SeqF
         timeline.timeline_name(),
         timeline.context(),
         value,
-        if P::PINS_MODULE {
+        if timeline.pins_module() {
             "pinned"
         } else {
             "detachable"
@@ -237,7 +222,7 @@ pub(crate) fn show_timeline<P: Pinning>(timeline: &Timeline<SwSync<P>>, m: &SeqF
     }
 }
 
-impl<P: Pinning> Drop for SwTimeline<P> {
+impl Drop for SwTimeline {
     fn drop(&mut self) {
         // Closing a sw_sync timeline signals its pending points with -ENOENT.
         self.timeline.signal_owned_where(|_| Some(Err(ENOENT)));

@@ -4,7 +4,9 @@
 //!
 //! C header: [`include/linux/dma-fence.h`](srctree/include/linux/dma-fence.h)
 //!
-//! Whether a table detaches is decided by the type, with [`FenceOps::PINS_MODULE`]:
+//! Each type has two tables, and each timeline picks one when it is created
+//! ([`TimelineOptions::pins_module`](crate::TimelineOptions::pins_module), by default
+//! [`FenceOps::PINS_MODULE`]):
 //!
 //! - Detachable tables (the default) have neither `release` nor `wait`, so the core detaches a
 //!   fence from them (sets `dma_fence.ops` to NULL) when it signals. After that the fence no
@@ -34,8 +36,9 @@ use crate::timeline::{IssuedFence, Timeline, TimelineInner};
 /// RCU grace period that follows its signal; the timeline data stays valid for that long.
 #[vtable]
 pub trait FenceOps: Send + Sync + Sized + 'static {
-    /// Whether fences of this type keep pointing to the ops (and keep the module implementing
-    /// them loaded) after they signal, until their last reference is gone.
+    /// Whether fences of timelines of this type keep pointing to the ops (and keep the module
+    /// implementing them loaded) after they signal, until their last reference is gone, unless
+    /// the timeline says otherwise ([`TimelineOptions`](crate::TimelineOptions)).
     const PINS_MODULE: bool = false;
 
     /// Whether sequence numbers compare as 64-bit values (`dma_fence_init64()`, the default)
@@ -71,13 +74,14 @@ impl<T: FenceOps> OpsTable<T> {
     /// The table of fences that stay attached until released, for module-pinning types.
     pub(crate) const PINNING: bindings::dma_fence_ops = Self::table(true);
 
-    /// Returns the table a timeline of `T` issues fences with while its provider is open.
+    /// Returns the table a timeline of `T` issues fences with while its provider is open:
+    /// [`OpsTable::PINNING`] for a timeline that pins its module, else [`OpsTable::DETACHED`].
     ///
     /// The table is a constant promoted to a static in the module that instantiates this
     /// function; [`Timeline::new`](crate::Timeline::new) records it once, so every fence of a
     /// timeline uses the table of the provider's module.
-    pub(crate) fn attached() -> &'static bindings::dma_fence_ops {
-        if T::PINS_MODULE {
+    pub(crate) fn attached(pins_module: bool) -> &'static bindings::dma_fence_ops {
+        if pins_module {
             &Self::PINNING
         } else {
             &Self::DETACHED

@@ -164,6 +164,9 @@ pub(crate) struct TimelineHeader {
     provider: Provider,
     ops: &'static bindings::dma_fence_ops,
     detached_ops: &'static bindings::dma_fence_ops,
+    /// Whether `ops` is the pinning table: fences hold the module and the timeline until they
+    /// are released.
+    pins_module: bool,
     context: u64,
     next_seqno: Atomic<u64>,
     driver_name: CString,
@@ -460,6 +463,42 @@ unsafe fn defer_free(header: *mut TimelineHeader) {
     }
 }
 
+/// How a [`Timeline`] issues its fences; [`Timeline::with_options`].
+#[derive(Clone, Copy, Debug)]
+pub struct TimelineOptions {
+    first_seqno: u64,
+    pins_module: bool,
+}
+
+impl TimelineOptions {
+    /// The defaults for timelines of `T`: the first automatic sequence number is 1, and the
+    /// fences pin the module if [`FenceOps::PINS_MODULE`] says so.
+    pub fn new<T: FenceOps>() -> Self {
+        Self {
+            first_seqno: 1,
+            pins_module: T::PINS_MODULE,
+        }
+    }
+
+    /// Sets the first automatically assigned sequence number.
+    pub fn first_seqno(self, first_seqno: u64) -> Self {
+        Self {
+            first_seqno,
+            ..self
+        }
+    }
+
+    /// Chooses the ops table: `true` for the one with a `release` op, whose fences keep the
+    /// provider's module loaded until their last reference is gone, `false` for the one whose
+    /// fences detach when they signal.
+    pub fn pins_module(self, pins_module: bool) -> Self {
+        Self {
+            pins_module,
+            ..self
+        }
+    }
+}
+
 /// A fence context and the data of its issuer.
 ///
 /// Cloning a `Timeline` takes a reference. The data `T` is dropped in process context, one RCU
@@ -510,8 +549,27 @@ impl<T: FenceOps> Timeline<T> {
     where
         Error: From<E>,
     {
+        let options = TimelineOptions::new::<T>().first_seqno(first_seqno);
+        Self::with_options(provider, driver_name, timeline_name, data, options)
+    }
+
+    /// As [`Timeline::new`], with the options given.
+    pub fn with_options<E>(
+        provider: &Provider,
+        driver_name: &CStr,
+        timeline_name: &CStr,
+        data: impl PinInit<T, E>,
+        options: TimelineOptions,
+    ) -> Result<Self>
+    where
+        Error: From<E>,
+    {
+        let TimelineOptions {
+            first_seqno,
+            pins_module,
+        } = options;
         // The tables and `free` are compiled into the module instantiating this function.
-        let ops: &'static bindings::dma_fence_ops = OpsTable::<T>::attached();
+        let ops: &'static bindings::dma_fence_ops = OpsTable::<T>::attached(pins_module);
         let detached_ops: &'static bindings::dma_fence_ops = &OpsTable::<T>::DETACHED;
         let free: unsafe fn(*mut TimelineHeader) = TimelineInner::<T>::free;
         if ModuleRef::of_instance::<T>() != provider.0.module() {
@@ -536,6 +594,7 @@ impl<T: FenceOps> Timeline<T> {
                     provider: provider.clone(),
                     ops,
                     detached_ops,
+                    pins_module,
                     context,
                     next_seqno: Atomic::new(first_seqno),
                     driver_name,
@@ -580,6 +639,11 @@ impl<T: FenceOps> Timeline<T> {
     /// Returns the fence context of this timeline.
     pub fn context(&self) -> u64 {
         self.header().context
+    }
+
+    /// Returns whether the fences of this timeline pin the provider's module until released.
+    pub fn pins_module(&self) -> bool {
+        self.header().pins_module
     }
 
     /// Returns the provider this timeline belongs to.
@@ -783,7 +847,8 @@ impl<T: FenceOps> Timeline<T> {
         let provider = &header.provider.0;
         let module = provider.module();
         // A fence of a pinning table holds the provider's module until it is released.
-        let pinned = T::PINS_MODULE && module.try_get();
+        let pins_module = header.pins_module;
+        let pinned = pins_module && module.try_get();
         let alloc = KBox::into_raw(slot.alloc).cast::<FenceAlloc>();
         let init = |ops: &'static bindings::dma_fence_ops| {
             let init = if T::SEQNO_64 {
@@ -811,7 +876,7 @@ impl<T: FenceOps> Timeline<T> {
         // the unload protocol either finds it pending or makes it issue detached.
         let tracked = {
             let mut pending = header.pending.lock();
-            if (pinned || !T::PINS_MODULE) && !provider.is_closed() {
+            if (pinned || !pins_module) && !provider.is_closed() {
                 init(header.ops);
                 // SAFETY: The list is ours, under its lock; the link is unused.
                 unsafe { ffi::rust_fence_helper_list_add_tail(link, header.handle_fences.get()) };
@@ -836,7 +901,7 @@ impl<T: FenceOps> Timeline<T> {
             }
             // SAFETY: We hold a reference to the fence, which nobody else has seen.
             unsafe { ffi::rust_fence_helper_signal(fence.as_raw(), ENODEV.to_errno()) };
-        } else if T::PINS_MODULE {
+        } else if pins_module {
             // The fence points to our ops until its release: it holds the module (taken
             // above) and this timeline, both dropped by `OpsTable::release`.
             header.refcount.inc();
