@@ -48,13 +48,31 @@ pub mod signalling;
 pub mod timeline;
 
 pub use callback::{
-    CallbackRegistration, CompleteOnSignal, FenceCallbackFn, QueueWorkOnSignal, Registration,
+    CallbackRegistration,
+    CompleteOnSignal,
+    FenceCallbackFn,
+    QueueWorkOnSignal,
+    Registration, //
 };
-pub use fence::{Fence, Interruptible, SyncFileFd, WaitError};
+pub use fence::{
+    Fence,
+    Interruptible,
+    SyncFileFd,
+    WaitError, //
+};
 pub use ops::FenceOps;
-pub use provider::{Provider, ProviderRegistration};
+pub use provider::{
+    Provider,
+    ProviderRegistration, //
+};
 pub use signalling::SignallingSection;
-pub use timeline::{DriverFence, FenceSlot, IssuedFence, Timeline, TimelineOptions};
+pub use timeline::{
+    DriverFence,
+    FenceSlot,
+    IssuedFence,
+    Timeline,
+    TimelineOptions, //
+};
 
 #[cfg(rust_fence_kunit)]
 #[path = "rust_fence/kunit.rs"]

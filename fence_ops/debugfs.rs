@@ -33,7 +33,10 @@ use kernel::bindings;
 use kernel::module::this_module;
 use kernel::prelude::*;
 use kernel::seq_file::SeqFile;
-use kernel::sync::{Arc, ArcBorrow};
+use kernel::sync::{
+    Arc,
+    ArcBorrow, //
+};
 use kernel::types::ForeignOwnable;
 
 /// A file driven by ioctls: each open is a `Self`, dropped when the file is closed.

@@ -16,21 +16,46 @@
 
 use kernel::prelude::*;
 use kernel::seq_file::SeqFile;
-use kernel::sync::{Arc, ArcBorrow, Mutex};
-use kernel::uaccess::{UserPtr, UserSlice};
-use rust_fence::{Fence, Provider, ProviderRegistration, Timeline};
+use kernel::sync::{
+    Arc,
+    ArcBorrow,
+    Mutex, //
+};
+use kernel::uaccess::{
+    UserPtr,
+    UserSlice, //
+};
+use rust_fence::{
+    Fence,
+    Provider,
+    ProviderRegistration,
+    Timeline, //
+};
 
 mod debugfs;
 mod sw_sync;
 mod task;
 mod uapi;
 
-use debugfs::{Dir, File, IoctlFile, ShowFile};
-use sw_sync::{deadline_of, show_timeline, SwSync, SwTimeline};
+use debugfs::{
+    Dir,
+    File,
+    IoctlFile,
+    ShowFile, //
+};
+use sw_sync::{
+    deadline_of,
+    show_timeline,
+    SwSync,
+    SwTimeline, //
+};
 use task::current_task_name;
 use uapi::{
-    GetDeadline, FENCE_OPS_FLAGS, FENCE_OPS_IOC_SET_FLAGS, FENCE_OPS_KEEP_ON_CLOSE,
-    FENCE_OPS_PIN_MODULE,
+    GetDeadline,
+    FENCE_OPS_FLAGS,
+    FENCE_OPS_IOC_SET_FLAGS,
+    FENCE_OPS_KEEP_ON_CLOSE,
+    FENCE_OPS_PIN_MODULE, //
 };
 
 module! {

@@ -14,9 +14,23 @@ use kernel::prelude::*;
 use kernel::seq_file::SeqFile;
 use kernel::seq_print;
 use kernel::sync::aref::ARef;
-use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::uaccess::{UserPtr, UserSlice};
-use rust_fence::{Fence, FenceOps, IssuedFence, Provider, SyncFileFd, Timeline, TimelineOptions};
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+use kernel::uaccess::{
+    UserPtr,
+    UserSlice, //
+};
+use rust_fence::{
+    Fence,
+    FenceOps,
+    IssuedFence,
+    Provider,
+    SyncFileFd,
+    Timeline,
+    TimelineOptions, //
+};
 
 use crate::uapi::CreateFenceData;
 

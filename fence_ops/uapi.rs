@@ -6,8 +6,14 @@
 //! The argument structs are read and written whole with `UserSliceReader::read()` and
 //! `UserSliceWriter::write()`, as binder's `defs.rs` does.
 
-use kernel::ioctl::{_IOW, _IOWR};
-use kernel::transmute::{AsBytes, FromBytes};
+use kernel::ioctl::{
+    _IOW,
+    _IOWR, //
+};
+use kernel::transmute::{
+    AsBytes,
+    FromBytes, //
+};
 
 /// `struct sw_sync_create_fence_data`.
 #[repr(C)]

@@ -15,7 +15,11 @@ use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 
-use crate::{Fence, FenceOps, Timeline};
+use crate::{
+    Fence,
+    FenceOps,
+    Timeline, //
+};
 
 /// The largest errno a fence may complete with (`MAX_ERRNO` in `include/linux/err.h`).
 const MAX_ERRNO: c_int = 4095;

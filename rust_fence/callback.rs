@@ -30,9 +30,15 @@ use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
-use kernel::sync::{Arc, Completion};
+use kernel::sync::{
+    Arc,
+    Completion, //
+};
 use kernel::types::Opaque;
-use kernel::workqueue::{Queue, RawWorkItem};
+use kernel::workqueue::{
+    Queue,
+    RawWorkItem, //
+};
 
 use crate::fence::Fence;
 use crate::module_ref::ModuleRef;
@@ -259,11 +265,26 @@ impl Fence {
 mod tests {
     use kernel::prelude::*;
     use kernel::sync::atomic::Relaxed;
-    use kernel::sync::{new_mutex, Arc, Completion};
+    use kernel::sync::{
+        new_mutex,
+        Arc,
+        Completion, //
+    };
     use kernel::workqueue::new_work;
 
-    use crate::kunit::{count_into, counter, timeline, Job, SignalJob};
-    use crate::{CompleteOnSignal, Interruptible, QueueWorkOnSignal, Registration};
+    use crate::kunit::{
+        count_into,
+        counter,
+        timeline,
+        Job,
+        SignalJob, //
+    };
+    use crate::{
+        CompleteOnSignal,
+        Interruptible,
+        QueueWorkOnSignal,
+        Registration, //
+    };
 
     #[test]
     fn add_callback() -> Result {

@@ -12,9 +12,15 @@ use core::ptr::NonNull;
 
 use kernel::bindings;
 use kernel::error::to_result;
-use kernel::fs::file::{File, FileDescriptorReservation};
+use kernel::fs::file::{
+    File,
+    FileDescriptorReservation, //
+};
 use kernel::prelude::*;
-use kernel::sync::aref::{ARef, AlwaysRefCounted};
+use kernel::sync::aref::{
+    ARef,
+    AlwaysRefCounted, //
+};
 use kernel::sync::rcu;
 use kernel::task::MAX_SCHEDULE_TIMEOUT;
 use kernel::time::Jiffies;
@@ -361,7 +367,13 @@ mod tests {
     use kernel::sync::rcu;
 
     use crate::kunit::timeline;
-    use crate::{Fence, FenceOps, Interruptible, Timeline, WaitError};
+    use crate::{
+        Fence,
+        FenceOps,
+        Interruptible,
+        Timeline,
+        WaitError, //
+    };
 
     #[test]
     fn sanity() -> Result {

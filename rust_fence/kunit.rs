@@ -8,11 +8,28 @@
 //! This module holds what they share: test issuers, work items and counters.
 
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::{Arc, Completion, Mutex};
-use kernel::workqueue::{impl_has_work, Work, WorkItem};
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+use kernel::sync::{
+    Arc,
+    Completion,
+    Mutex, //
+};
+use kernel::workqueue::{
+    impl_has_work,
+    Work,
+    WorkItem, //
+};
 
-use crate::{DriverFence, Fence, FenceOps, IssuedFence, Timeline};
+use crate::{
+    DriverFence,
+    Fence,
+    FenceOps,
+    IssuedFence,
+    Timeline, //
+};
 
 /// A callback counting its runs.
 pub(crate) fn counter() -> Result<Arc<Atomic<i32>>> {

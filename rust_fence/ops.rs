@@ -24,7 +24,11 @@ use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::atomic::Relaxed;
 
-use crate::timeline::{IssuedFence, Timeline, TimelineInner};
+use crate::timeline::{
+    IssuedFence,
+    Timeline,
+    TimelineInner, //
+};
 
 /// Operations of a fence issuer, called by the dma_fence core.
 ///
@@ -205,7 +209,11 @@ mod tests {
     use kernel::prelude::*;
     use kernel::sync::atomic::Relaxed;
 
-    use crate::kunit::{module_refs, timeline, PinnedOps};
+    use crate::kunit::{
+        module_refs,
+        timeline,
+        PinnedOps, //
+    };
     use crate::Timeline;
 
     #[test]

@@ -32,9 +32,20 @@ use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::str::CString;
-use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::{rcu, Arc, SpinLockIrq};
-use kernel::time::{Delta, Instant, Monotonic};
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+use kernel::sync::{
+    rcu,
+    Arc,
+    SpinLockIrq, //
+};
+use kernel::time::{
+    Delta,
+    Instant,
+    Monotonic, //
+};
 use kernel::types::Opaque;
 use kernel::ThisModule;
 
@@ -470,8 +481,15 @@ mod tests {
     use kernel::prelude::*;
     use kernel::ThisModule;
 
-    use crate::kunit::{module_refs, timeline, PinnedOps};
-    use crate::{ProviderRegistration, Timeline};
+    use crate::kunit::{
+        module_refs,
+        timeline,
+        PinnedOps, //
+    };
+    use crate::{
+        ProviderRegistration,
+        Timeline, //
+    };
 
     /// Stands for another module: the `THIS_MODULE` of built-in code.
     // SAFETY: NULL is the `THIS_MODULE` of code built into the kernel.

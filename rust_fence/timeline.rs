@@ -10,23 +10,41 @@
 //! split in two so that the step inside a submission path cannot fail: [`Timeline::prealloc`]
 //! allocates (and may fail), [`Timeline::issue`] only initialises.
 
-use core::mem::{ManuallyDrop, MaybeUninit};
+use core::mem::{
+    ManuallyDrop,
+    MaybeUninit, //
+};
 use core::pin::Pin;
-use core::ptr::{self, NonNull};
+use core::ptr::{
+    self,
+    NonNull, //
+};
 
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::aref::ARef;
-use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::{Refcount, SpinLockIrq};
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+use kernel::sync::{
+    Refcount,
+    SpinLockIrq, //
+};
 use kernel::types::Opaque;
 
 use crate::fence::Fence;
 use crate::ffi;
 use crate::module_ref::ModuleRef;
-use crate::ops::{FenceOps, OpsTable};
-use crate::provider::{Free, Provider};
+use crate::ops::{
+    FenceOps,
+    OpsTable, //
+};
+use crate::provider::{
+    Free,
+    Provider, //
+};
 
 /// The memory of one fence: the only allocation of a fence.
 ///

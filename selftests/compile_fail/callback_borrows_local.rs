@@ -8,7 +8,10 @@
 //! Registers a closure that borrows a local variable.
 
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
 use rust_fence::Fence;
 
 fn case(module: &'static ThisModule) -> Result {

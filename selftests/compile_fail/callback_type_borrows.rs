@@ -8,7 +8,10 @@
 //! Implements `FenceCallbackFn` for a type that borrows.
 
 use kernel::prelude::*;
-use rust_fence::{Fence, FenceCallbackFn};
+use rust_fence::{
+    Fence,
+    FenceCallbackFn, //
+};
 
 struct Borrowing<'a>(&'a u32);
 

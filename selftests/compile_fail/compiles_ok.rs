@@ -9,7 +9,12 @@
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::rcu;
-use rust_fence::{Fence, FenceCallbackFn, Registration, SignallingSection};
+use rust_fence::{
+    Fence,
+    FenceCallbackFn,
+    Registration,
+    SignallingSection, //
+};
 
 fn require_send<T: Send>(_: T) {}
 

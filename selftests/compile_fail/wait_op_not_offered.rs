@@ -9,7 +9,11 @@
 //! Implements a `wait` fence op, which `FenceOps` does not offer.
 
 use kernel::prelude::*;
-use rust_fence::{Fence, FenceOps, Interruptible};
+use rust_fence::{
+    Fence,
+    FenceOps,
+    Interruptible, //
+};
 
 struct Waiting;
 

@@ -9,14 +9,35 @@
 //! no `unsafe`.
 
 use kernel::fs::File;
-use kernel::ioctl::{_IOR, _IOW};
-use kernel::miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration};
+use kernel::ioctl::{
+    _IOR,
+    _IOW, //
+};
+use kernel::miscdevice::{
+    MiscDevice,
+    MiscDeviceOptions,
+    MiscDeviceRegistration, //
+};
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
-use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::{Arc, Mutex};
-use kernel::uaccess::{UserPtr, UserSlice};
-use rust_fence::{CallbackRegistration, Fence, Interruptible, Registration};
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+use kernel::sync::{
+    Arc,
+    Mutex, //
+};
+use kernel::uaccess::{
+    UserPtr,
+    UserSlice, //
+};
+use rust_fence::{
+    CallbackRegistration,
+    Fence,
+    Interruptible,
+    Registration, //
+};
 
 module! {
     type: FenceHolderModule,

@@ -9,11 +9,23 @@
 //! `unsafe` here.
 
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::{new_mutex, Mutex};
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+use kernel::sync::{
+    new_mutex,
+    Mutex, //
+};
 use rust_fence::{
-    DriverFence, Fence, FenceCallbackFn, FenceOps, Provider, ProviderRegistration, Registration,
-    Timeline,
+    DriverFence,
+    Fence,
+    FenceCallbackFn,
+    FenceOps,
+    Provider,
+    ProviderRegistration,
+    Registration,
+    Timeline, //
 };
 
 module! {
