@@ -302,6 +302,7 @@ mod tests {
         assert!(!reg.remove());
         Ok(())
     }
+
     #[test]
     fn late_add_hands_callback_back() -> Result {
         let tl = timeline()?;
@@ -317,6 +318,7 @@ mod tests {
         assert_eq!(runs.load(Relaxed), 0);
         Ok(())
     }
+
     #[test]
     fn remove_callback() -> Result {
         let tl = timeline()?;
@@ -331,6 +333,7 @@ mod tests {
         assert_eq!(runs.load(Relaxed), 0);
         Ok(())
     }
+
     #[test]
     fn dropped_registration_never_runs() -> Result {
         let tl = timeline()?;
@@ -341,6 +344,7 @@ mod tests {
         assert_eq!(runs.load(Relaxed), 0);
         Ok(())
     }
+
     #[test]
     fn complete_on_signal() -> Result {
         let tl = timeline()?;
@@ -356,6 +360,7 @@ mod tests {
         done.wait_for_completion();
         Ok(())
     }
+
     #[test]
     fn queue_work_on_signal() -> Result {
         let tl = timeline()?;
@@ -375,6 +380,7 @@ mod tests {
         job.done.wait_for_completion();
         Ok(())
     }
+
     /// A fence signalled because another one did, the way the callbacks' documentation says: not
     /// from the callback, which would nest two inline fence locks of one lockdep class, but from
     /// a work item the callback queues.
@@ -402,6 +408,7 @@ mod tests {
         assert_eq!(shared.error(), Ok(()));
         Ok(())
     }
+
     /// One thread signals while this one registers callbacks: each callback either runs exactly
     /// once or is handed back, never both, never neither.
     #[test]

@@ -388,6 +388,7 @@ mod tests {
         f.signal();
         Ok(())
     }
+
     #[test]
     fn error_status() -> Result {
         let tl = timeline()?;
@@ -398,6 +399,7 @@ mod tests {
         assert_eq!(shared.error(), Err(EIO));
         Ok(())
     }
+
     #[test]
     fn names_before_and_after_signal() -> Result {
         let tl = timeline()?;
@@ -414,6 +416,7 @@ mod tests {
         assert_eq!(shared.timeline_name(&guard), c"signaled-timeline");
         Ok(())
     }
+
     #[test]
     fn wait_timeout() -> Result {
         let tl = timeline()?;
@@ -432,6 +435,7 @@ mod tests {
         assert_eq!(shared.wait(Interruptible::Yes), Ok(Ok(())));
         Ok(())
     }
+
     #[test]
     fn seqno64_ordering() -> Result {
         let tl = timeline()?;
@@ -452,6 +456,7 @@ mod tests {
         d.signal();
         Ok(())
     }
+
     /// Test issuer with a 32-bit counter, like sw_sync.
     struct Seqno32Ops;
 
@@ -477,6 +482,7 @@ mod tests {
         b.signal();
         Ok(())
     }
+
     #[test]
     fn wait_any() -> Result {
         let tl = timeline()?;

@@ -229,6 +229,7 @@ mod tests {
         f.signal();
         Ok(())
     }
+
     #[test]
     fn deadline_reaches_op() -> Result {
         let tl = timeline()?;
@@ -245,6 +246,7 @@ mod tests {
         assert_eq!(tl.data().deadline.load(Relaxed), 0);
         Ok(())
     }
+
     #[test]
     fn pinning_table_holds_module() -> Result {
         let provider = crate::library_provider()?;

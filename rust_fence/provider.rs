@@ -518,6 +518,7 @@ mod tests {
         );
         Ok(())
     }
+
     /// A timeline's ops and data drop are compiled into the module creating it, so only the
     /// provider's own module may create its timelines.
     #[test]
@@ -527,6 +528,7 @@ mod tests {
         assert_eq!(refused.err(), Some(EINVAL));
         Ok(())
     }
+
     #[test]
     fn provider_counts() -> Result {
         let tl = timeline()?;

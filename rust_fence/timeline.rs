@@ -1126,6 +1126,7 @@ mod tests {
         assert!(!shared.is_attached());
         Ok(())
     }
+
     #[test]
     fn drop_unsignalled_cancels() -> Result {
         let tl = timeline()?;
@@ -1136,6 +1137,7 @@ mod tests {
         assert_eq!(shared.error(), Err(ECANCELED));
         Ok(())
     }
+
     #[test]
     fn issuer_word_outlives_detach() -> Result {
         let tl = timeline()?;
@@ -1151,6 +1153,7 @@ mod tests {
         assert!(other.issuer_word(&shared).is_none());
         Ok(())
     }
+
     /// A timeline that owns its pending fences signals them by value or by pointer, and cancels
     /// those left when its last reference goes.
     #[test]
