@@ -12,6 +12,7 @@
 //! never a crash.
 
 use kernel::bindings;
+use kernel::error::from_result;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 
@@ -21,8 +22,8 @@ use crate::{
     Timeline, //
 };
 
-/// The largest errno a fence may complete with (`MAX_ERRNO` in `include/linux/err.h`).
-const MAX_ERRNO: c_int = 4095;
+/// The largest errno a fence may complete with (`include/linux/err.h`).
+const MAX_ERRNO: c_int = bindings::MAX_ERRNO as c_int;
 
 /// Ops of the fences issued through the C API. They live in rust_fence, never in the C
 /// driver, and detach on signal like every table of this crate.
@@ -181,10 +182,7 @@ pub(crate) unsafe extern "C" fn rust_fence_signal(
     }
     // SAFETY: Guaranteed by the caller.
     let (tl, fence) = unsafe { (&*tl, Fence::from_raw(fence)) };
-    match signal(tl, fence, error) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    from_result(|| signal(tl, fence, error).map(|()| 0))
 }
 
 /// Installs a sync_file fd; see `rust_fence_sync_file_fd()` in the header.
@@ -207,8 +205,5 @@ pub(crate) unsafe extern "C" fn rust_fence_sync_file_fd(
     }
     // SAFETY: Guaranteed by the caller.
     let fence = unsafe { Fence::from_raw(fence) };
-    match fence.export_sync_file(flags) {
-        Ok(fd) => fd as c_int,
-        Err(e) => e.to_errno(),
-    }
+    from_result(|| Ok(fence.export_sync_file(flags)? as c_int))
 }

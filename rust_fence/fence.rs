@@ -11,7 +11,6 @@
 use core::ptr::NonNull;
 
 use kernel::bindings;
-use kernel::error::to_result;
 use kernel::fs::file::{
     File,
     FileDescriptorReservation, //
@@ -281,14 +280,14 @@ impl Fence {
         unsafe { CStr::from_char_ptr(name) }
     }
 
-    /// Installs a new sync_file holding this fence in a new fd of the current process.
+    /// Installs a new sync_file holding this fence in a new fd of the current process, at once;
+    /// [`SyncFileFd`] splits that in steps for ioctls that copy the fd number out first.
     ///
     /// `flags` are the `open(2)` flags of the new fd, e.g. `O_CLOEXEC`.
     pub fn export_sync_file(&self, flags: u32) -> Result<u32> {
-        // SAFETY: The fence is valid; `sync_file_create` takes its own reference.
-        let fd = unsafe { ffi::rust_fence_helper_sync_file_fd(self.as_raw(), flags) };
-        to_result(fd)?;
-        Ok(fd as u32)
+        let mut fd = SyncFileFd::reserve(flags)?;
+        fd.attach(self)?;
+        fd.install()
     }
 
     /// Returns the fence behind a sync_file fd of the current process, or `EINVAL` if `fd` is

@@ -25,10 +25,6 @@ unsafe extern "C" {
         -> bindings::ktime_t;
     pub(crate) fn rust_fence_helper_signal(fence: *mut bindings::dma_fence, error: c_int) -> bool;
     pub(crate) fn rust_fence_helper_has_ops(fence: *mut bindings::dma_fence) -> bool;
-    pub(crate) fn rust_fence_helper_sync_file_fd(
-        fence: *mut bindings::dma_fence,
-        flags: c_uint,
-    ) -> c_int;
     pub(crate) fn rust_fence_helper_sync_file_get_fence(fd: c_int) -> *mut bindings::dma_fence;
     // Returns a `struct file *`; declared as `void *` since the binding of `struct file` is
     // not FFI-safe for rustc.

@@ -97,28 +97,6 @@ bool rust_fence_helper_has_ops(struct dma_fence *fence)
 EXPORT_SYMBOL_GPL(rust_fence_helper_has_ops);
 
 /*
- * Installs a new sync_file for @fence in a new file descriptor of the
- * current process. Returns the fd or a negative errno.
- */
-int rust_fence_helper_sync_file_fd(struct dma_fence *fence, unsigned int flags)
-{
-	struct sync_file *sync_file;
-	int fd;
-
-	fd = get_unused_fd_flags(flags);
-	if (fd < 0)
-		return fd;
-	sync_file = sync_file_create(fence);
-	if (!sync_file) {
-		put_unused_fd(fd);
-		return -ENOMEM;
-	}
-	fd_install(fd, sync_file->file);
-	return fd;
-}
-EXPORT_SYMBOL_GPL(rust_fence_helper_sync_file_fd);
-
-/*
  * Creates a sync_file for @fence and returns its file (one reference), or
  * NULL; the caller installs it in a reserved fd or drops it with fput().
  */

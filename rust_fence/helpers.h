@@ -25,7 +25,6 @@ bool rust_fence_helper_is_later(struct dma_fence *f1, struct dma_fence *f2);
 ktime_t rust_fence_helper_timestamp(struct dma_fence *fence);
 bool rust_fence_helper_signal(struct dma_fence *fence, int error);
 bool rust_fence_helper_has_ops(struct dma_fence *fence);
-int rust_fence_helper_sync_file_fd(struct dma_fence *fence, unsigned int flags);
 struct file *rust_fence_helper_sync_file_create(struct dma_fence *fence);
 bool rust_fence_helper_begin_signalling(void);
 void rust_fence_helper_end_signalling(bool cookie);

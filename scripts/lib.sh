@@ -5,7 +5,7 @@
 KERNEL_SERIES=${KERNEL_SERIES:-7.3}
 KERNEL_SUITE=${KERNEL_SUITE:-trixie-backports}
 
-# bindgen release known to work with Linux 7.3 (DESIGN.md).
+# bindgen release known to work with Linux 7.3 (the kernel needs 0.71.1 at least).
 BINDGEN_VERSION=${BINDGEN_VERSION:-0.73.2}
 LLVM_SUFFIX=${LLVM_SUFFIX:--19}
 
