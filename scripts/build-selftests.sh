@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the guest side of the test suites into one directory that vm.sh
-# copies into the guest: the test scripts, the kernel's KTAP helpers, the
-# static userspace test programs and the test modules.
+# copies into the guest: the test scripts, the kernel's kselftest runner
+# and KTAP helpers, the static userspace test programs and the test
+# modules.
 #
 #   build-selftests.sh KDIR OUTDIR
 #
@@ -22,6 +23,11 @@ rm -rf "$out/compile_fail"
 find "$out" \( -name '*.c' -o -name '*.h' -o -name '*.o' -o -name '*.ko' -o -name 'Kbuild' \
 	-o -name '*.mod*' -o -name '.*.cmd' -o -name 'Module.symvers' -o -name 'modules.order' \) -delete
 cp "$kdir/tools/testing/selftests/kselftest/ktap_helpers.sh" "$out/"
+# The kernel's runner (run_tests.sh sources it), and the timeout(1) it
+# needs, which busybox's is not (scripts/guest-timeout.c).
+mkdir -p "$out/kselftest"
+cp "$kdir"/tools/testing/selftests/kselftest/{runner.sh,ktap_helpers.sh,prefix.pl} "$out/kselftest/"
+gcc -static -O2 -Wall -Wextra -Werror -o "$out/kselftest/timeout" "$TOP/scripts/guest-timeout.c"
 
 # Userspace tests: static, against this kernel's UAPI and kselftest headers.
 cflags=(-static -O2 -Wall -Wextra -Werror -pthread
@@ -39,7 +45,7 @@ build_prog "$TOP/selftests/bench/bench.c" "$out/bench/bench"
 
 # The kernel's own sync selftests, run unchanged against fence_ops.
 sync="$kdir/tools/testing/selftests/sync"
-gcc "${cflags[@]}" -Wno-error -w -I "$sync" -o "$out/fence_ops/sync_test" \
+gcc "${cflags[@]}" -Wno-error -w -I "$sync" -o "$out/sync/sync_test" \
 	"$sync"/sync_test.c "$sync"/sync.c "$sync"/sync_alloc.c "$sync"/sync_fence.c \
 	"$sync"/sync_merge.c "$sync"/sync_wait.c "$sync"/sync_stress_parallelism.c \
 	"$sync"/sync_stress_consumer.c "$sync"/sync_stress_merge.c

@@ -2,22 +2,35 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make check`: build everything that is missing, check formatting and
-# clippy, run every test suite in one boot of the test kernel, and end with
-# one line "N passed, N failed[, N skipped]". Exits non-zero on any failed
-# test and on any kernel splat in the guest log.
+# clippy, test the harness itself, run every test suite of
+# selftests/suites.list in one boot of the test kernel, print the wall time
+# of each step and suite, and end with one line "N passed, N failed[, N
+# skipped]". Exits non-zero on any failed test and on any kernel splat in
+# the guest log.
+#
+# TIMEOUT (seconds) bounds the boot; by default the sum of the suites'
+# timeouts plus 5 minutes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 OUT=${OUT:-$TOP/build/check}
-TIMEOUT=${TIMEOUT:-1800}
 
+# Wall time of each host step, for the summary: "# time: <name> <s> s".
+times=$OUT/times.txt
+step=$SECONDS
+timed() { # name: the time since the last call
+	echo "# time: $1 $((SECONDS - step)) s" >>"$times"
+	step=$SECONDS
+}
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
 bash "$TOP/scripts/setup.sh"
 KDIR=${KDIR:-$(bash "$TOP/scripts/build-kernel.sh")}
 export KDIR
-
+kmake() { make -s -C "$TOP" KDIR="$KDIR" "$@"; }
 cd "$TOP"
-rm -rf "$OUT"
-mkdir -p "$OUT"
+timed "host: setup and test kernel"
 
 # Host-side checks, reported as TAP like the guest's tests.
 host_result() { # number, description, log file, command...
@@ -34,28 +47,52 @@ msg "checking rustfmt, clippy and checkpatch (warnings are errors)"
 {
 	echo "TAP version 13"
 	echo "1..3"
-	host_result 1 "rustfmt: the Rust code is formatted" "$OUT/fmtcheck.log" \
-		make -s KDIR="$KDIR" fmtcheck
-	host_result 2 "clippy: no warnings (CLIPPY=1)" "$OUT/clippy.log" \
-		make -s KDIR="$KDIR" clippy
+	host_result 1 "rustfmt: the Rust code is formatted" "$OUT/fmtcheck.log" kmake fmtcheck
+	timed "host: rustfmt"
+	host_result 2 "clippy: no warnings (CLIPPY=1)" "$OUT/clippy.log" kmake clippy
+	timed "host: clippy"
 	host_result 3 "checkpatch: the C code has no error or warning" "$OUT/checkpatch.log" \
-		make -s KDIR="$KDIR" checkpatch
+		kmake checkpatch
+	timed "host: checkpatch"
 } >"$OUT/lint.tap"
 cat "$OUT/lint.tap"
 
 msg "building the modules"
-if ! make -s KDIR="$KDIR" modules; then
+if ! kmake modules; then
 	echo "# the modules do not build: no test can run"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
+timed "host: build the modules"
 
 msg "proving that API misuse does not compile"
 bash "$TOP/selftests/compile_fail/run.sh" "$KDIR" >"$OUT/compile_fail.tap"
 cat "$OUT/compile_fail.tap"
+timed "host: compile-fail proofs"
 
 msg "building the guest side of the suites"
 bash "$TOP/scripts/build-selftests.sh" "$KDIR" "$OUT/selftests"
+timed "host: build the guest programs"
+
+msg "testing the harness: the TAP counter and the suite runner"
+{
+	bash "$TOP/scripts/tests/test_tap_summary.sh" 2>&1 ||
+		echo "not ok - test_tap_summary.sh exited with status $?"
+	bash "$TOP/scripts/tests/test_runner.sh" "$OUT/selftests" 2>&1 ||
+		echo "not ok - test_runner.sh exited with status $?"
+} >"$OUT/harness.tap"
+cat "$OUT/harness.tap"
+timed "host: harness tests"
+
+# The VM's time limit: every suite's own, plus boot and leak scan.
+if [ -z "${TIMEOUT:-}" ]; then
+	TIMEOUT=300
+	for suite in $(sed -e 's/#.*//' "$OUT/selftests/suites.list"); do
+		settings=$OUT/selftests/${suite%/*}/settings
+		t=$(sed -n 's/^timeout=//p' "$settings" 2>/dev/null)
+		TIMEOUT=$((TIMEOUT + ${t:-45}))
+	done
+fi
 
 msg "running the test suites in QEMU (log: $OUT/console.log)"
 vm_rc=0
@@ -81,8 +118,7 @@ OUT="$OUT" TIMEOUT="$TIMEOUT" LOAD=no \
 	fi
 } >"$OUT/host.tap"
 
-
 cat "$OUT/host.tap"
 echo
-python3 "$TOP/scripts/tap_summary.py" "$OUT/lint.tap" "$OUT/compile_fail.tap" \
-	"$OUT/output.log" "$OUT/host.tap"
+python3 "$TOP/scripts/tap_summary.py" "$OUT/times.txt" "$OUT/lint.tap" "$OUT/compile_fail.tap" \
+	"$OUT/harness.tap" "$OUT/output.log" "$OUT/host.tap"

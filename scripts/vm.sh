@@ -40,9 +40,6 @@ bzimage=$KDIR/arch/x86/boot/bzImage
 [ -f "$KDIR/.rust-fence-built" ] || msg "warning: $KDIR has no build stamp; the kernel may be incomplete"
 case $LOAD in yes | no) ;; *) die "LOAD must be yes or no, not '$LOAD'" ;; esac
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
-busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
-! command -v file >/dev/null || file -L "$busybox" | grep -q "statically linked" ||
-	die "$busybox is not statically linked (apt-get install busybox-static)"
 
 # POSIX single quotes survive any content, for busybox sh to source.
 shquote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -54,12 +51,8 @@ initrd=$OUT/initramfs.cpio.gz
 
 msg "building initramfs $initrd"
 rm -rf "$root"
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc,root,add,lib/modules-rf}
-cp "$busybox" "$root/bin/busybox"
-# Applet links made here, so /init can run before anything is mounted.
-"$busybox" --list-full | while read -r applet; do
-	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
-done
+busybox_root "$root"
+mkdir -p "$root"/{add,lib/modules-rf}
 install -m 0755 "$TOP/scripts/guest-init.sh" "$root/init"
 
 names=

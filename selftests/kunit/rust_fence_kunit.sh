@@ -3,7 +3,7 @@
 #
 # The KUnit suites of rust_fence run when the module loads (KUnit is built
 # into the test kernel). Load it and print the suites' KTAP results from
-# debugfs, which the host counts like any other TAP.
+# debugfs, which the host counts like any other TAP; fail if one failed.
 
 moddir=${RF_MODDIR:-/lib/modules-rf}
 kunit=/sys/kernel/debug/kunit
@@ -29,5 +29,8 @@ if [ ! -f $kunit/rust_fence/results ]; then
 	exit 1
 fi
 
+status=0
 cat $kunit/rust_fence/results
-rmmod rust_fence
+! grep -q 'not ok' $kunit/rust_fence/results || status=1
+rmmod rust_fence || status=1
+exit $status
