@@ -43,12 +43,26 @@ build_prog "$TOP/selftests/fence_ops/demo.c" "$out/fence_ops/demo"
 cflags+=(-I "$TOP/selftests/fence_ops")
 build_prog "$TOP/selftests/bench/bench.c" "$out/bench/bench"
 
-# The kernel's own sync selftests, run unchanged against fence_ops.
+# The kernel's own sync selftests, run unchanged against fence_ops but for
+# the iteration counts of the stress tests, which they hard-code: a copy
+# reads each count N as RF_STRESS_COUNT(N) (scripts/sync-stress-counts.h),
+# so that one binary runs the kernel's counts or a fraction of them.
 sync="$kdir/tools/testing/selftests/sync"
-gcc "${cflags[@]}" -Wno-error -w -I "$sync" -o "$out/sync/sync_test" \
-	"$sync"/sync_test.c "$sync"/sync.c "$sync"/sync_alloc.c "$sync"/sync_fence.c \
-	"$sync"/sync_merge.c "$sync"/sync_wait.c "$sync"/sync_stress_parallelism.c \
-	"$sync"/sync_stress_consumer.c "$sync"/sync_stress_merge.c
+sync_src=$out/.sync-src
+mkdir -p "$sync_src"
+cp "$sync"/*.c "$sync"/*.h "$sync_src/"
+# (Their "../kselftest.h" is found through -I "$sync".)
+sed -i -E 's/^([[:space:]]*(int )?(test_data_two_threads\.iterations|iterations|merge_count) = )([0-9][0-9 <*]*);/\1RF_STRESS_COUNT(\4);/' \
+	"$sync_src"/sync_stress_*.c
+n=$(cat "$sync_src"/sync_stress_*.c | grep -c 'RF_STRESS_COUNT(' || true)
+[ "$n" -eq 3 ] ||
+	die "expected 3 stress counts in $sync/sync_stress_*.c, patched $n: update build-selftests.sh"
+gcc "${cflags[@]}" -Wno-error -w -I "$sync_src" -I "$sync" -include "$TOP/scripts/sync-stress-counts.h" \
+	-o "$out/sync/sync_test" "$sync_src"/sync_test.c "$sync_src"/sync.c "$sync_src"/sync_alloc.c \
+	"$sync_src"/sync_fence.c "$sync_src"/sync_merge.c "$sync_src"/sync_wait.c \
+	"$sync_src"/sync_stress_parallelism.c "$sync_src"/sync_stress_consumer.c \
+	"$sync_src"/sync_stress_merge.c
+rm -rf "$sync_src"
 
 # Test modules: the C driver built on the C API of rust_fence.
 make -s -C "$kdir" M="$TOP/selftests/c_consumer" LLVM="$LLVM_SUFFIX" \

@@ -8,12 +8,16 @@
 # skipped]". Exits non-zero on any failed test and on any kernel splat in
 # the guest log.
 #
-# TIMEOUT (seconds) bounds the boot; by default the sum of the suites'
-# timeouts plus 5 minutes.
+# RF_STRESS=full (make check-full, what CI runs) runs the stress tests at
+# their full counts and the benchmarks, and tests the suite runner in the
+# VM too. TIMEOUT (seconds) bounds the boot; by default the sum of the
+# suites' timeouts plus 5 minutes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 OUT=${OUT:-$TOP/build/check}
+export RF_STRESS=${RF_STRESS:-quick}
+case $RF_STRESS in quick | full) ;; *) die "RF_STRESS must be quick or full, not '$RF_STRESS'" ;; esac
 
 # Wall time of each host step, for the summary: "# time: <name> <s> s".
 times=$OUT/times.txt
@@ -78,7 +82,9 @@ msg "testing the harness: the TAP counter and the suite runner"
 {
 	bash "$TOP/scripts/tests/test_tap_summary.sh" 2>&1 ||
 		echo "not ok - test_tap_summary.sh exited with status $?"
-	bash "$TOP/scripts/tests/test_runner.sh" "$OUT/selftests" 2>&1 ||
+	# check-full also runs the runner's test once in the VM.
+	bash "$TOP/scripts/tests/test_runner.sh" "$OUT/selftests" \
+		$([ "$RF_STRESS" != full ] || echo --vm) 2>&1 ||
 		echo "not ok - test_runner.sh exited with status $?"
 } >"$OUT/harness.tap"
 cat "$OUT/harness.tap"
@@ -89,17 +95,19 @@ if [ -z "${TIMEOUT:-}" ]; then
 	TIMEOUT=300
 	for suite in $(sed -e 's/#.*//' "$OUT/selftests/suites.list"); do
 		settings=$OUT/selftests/${suite%/*}/settings
-		t=$(sed -n 's/^timeout=//p' "$settings" 2>/dev/null)
+		t=
+		[ "$RF_STRESS" != full ] || t=$(sed -n 's/^full_timeout=//p' "$settings" 2>/dev/null)
+		[ -n "$t" ] || t=$(sed -n 's/^timeout=//p' "$settings" 2>/dev/null)
 		TIMEOUT=$((TIMEOUT + ${t:-45}))
 	done
 fi
 
-msg "running the test suites in QEMU (log: $OUT/console.log)"
+msg "running the test suites in QEMU, stress counts: $RF_STRESS (log: $OUT/console.log)"
 vm_rc=0
 vm_start=$EPOCHREALTIME
 OUT="$OUT" TIMEOUT="$TIMEOUT" LOAD=no \
 	MODULES="$TOP/rust_fence.ko $TOP/fence_ops.ko $TOP/fence_holder.ko" \
-	ADD="$OUT/selftests" CMD="/add/selftests/run_tests.sh" \
+	ADD="$OUT/selftests" CMD="RF_STRESS=$RF_STRESS /add/selftests/run_tests.sh" \
 	bash "$TOP/scripts/vm.sh" || vm_rc=$?
 vm_end=$EPOCHREALTIME
 

@@ -14,11 +14,15 @@
 # The host counts the results (scripts/tap_summary.py), which also fails a
 # suite that printed fewer results than it planned. After each suite a
 # "# time: <suite> <seconds> s" line gives its wall time.
+#
+# RF_STRESS=full runs the stress tests at their full counts (make
+# check-full); a suite's settings may then give a longer full_timeout=.
 # Exits 0 if every suite passed or skipped.
 
 BASE_DIR=$(cd "$(dirname "$0")" && pwd)
 export BASE_DIR
 export RF_MODDIR=${RF_MODDIR:-/lib/modules-rf}
+export RF_STRESS=${RF_STRESS:-quick}
 list=${1:-$BASE_DIR/suites.list}
 
 . "$BASE_DIR/kselftest/runner.sh"
@@ -38,6 +42,10 @@ ktap_print_header
 ktap_set_plan "$(echo $suites | wc -w)"
 for suite in $suites; do
 	dir=${suite%/*}
+	kselftest_override_timeout=
+	if [ "$RF_STRESS" = full ] && [ -r "$BASE_DIR/$dir/settings" ]; then
+		kselftest_override_timeout=$(sed -n 's/^full_timeout=//p' "$BASE_DIR/$dir/settings")
+	fi
 	# In the kernel log too, so that a splat can be told to a suite.
 	echo "run_tests.sh: suite $suite" >/dev/kmsg 2>/dev/null
 	start=$(now)
