@@ -70,6 +70,7 @@ help:
 	@echo '  make run          build what is missing, boot the test kernel, run the demo scenario'
 	@echo '  make check        build, run every test suite in QEMU, print "N passed, N failed"'
 	@echo '  make check-full   the same with the stress tests at full counts (CI)'
+	@echo '  make RUST_FENCE_KUNIT=y  build the KUnit suite into rust_fence.ko (make check does)'
 	@echo '  make vm CMD=... [ADD="files"] [LOAD=no] [SMP=2] [TIMEOUT=s]  run a command in the VM'
 	@echo '  make setup        install packages, rust-src, bindgen and the kernel source'
 	@echo '  make kernel       build the test kernel into the cache (~/.cache/rust-fence)'

@@ -32,7 +32,8 @@ mkdir -p "$OUT"
 bash "$TOP/scripts/setup.sh"
 KDIR=${KDIR:-$(bash "$TOP/scripts/build-kernel.sh")}
 export KDIR
-kmake() { make -s -C "$TOP" KDIR="$KDIR" "$@"; }
+# The KUnit suite of rust_fence is built in only for the tests.
+kmake() { make -s -C "$TOP" KDIR="$KDIR" RUST_FENCE_KUNIT=y "$@"; }
 cd "$TOP"
 timed "host: setup and test kernel"
 

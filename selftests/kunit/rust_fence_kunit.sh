@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The KUnit suites of rust_fence run when the module loads (KUnit is built
-# into the test kernel). Load it and print the suites' KTAP results from
+# into the test kernel, and make check builds the module with
+# RUST_FENCE_KUNIT=y). Load it and print the suites' KTAP results from
 # debugfs, which the host counts like any other TAP; fail if one failed.
 
 moddir=${RF_MODDIR:-/lib/modules-rf}
@@ -24,7 +25,7 @@ fi
 if [ ! -f $kunit/rust_fence/results ]; then
 	echo "KTAP version 1"
 	echo "1..1"
-	echo "not ok 1 rust_fence_kunit # no KUnit suite: was the module built with rust_fence_kunit?"
+	echo "not ok 1 rust_fence_kunit # no KUnit suite: was the module built with RUST_FENCE_KUNIT=y?"
 	rmmod rust_fence
 	exit 1
 fi
