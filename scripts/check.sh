@@ -97,8 +97,8 @@ if [ -z "${TIMEOUT:-}" ]; then
 	for suite in $(sed -e 's/#.*//' "$OUT/selftests/suites.list"); do
 		settings=$OUT/selftests/${suite%/*}/settings
 		t=
-		[ "$RF_STRESS" != full ] || t=$(sed -n 's/^full_timeout=//p' "$settings" 2>/dev/null)
-		[ -n "$t" ] || t=$(sed -n 's/^timeout=//p' "$settings" 2>/dev/null)
+		[ "$RF_STRESS" != full ] || t=$(sed -n 's/^full_timeout=//p' "$settings" 2>/dev/null || true)
+		[ -n "$t" ] || t=$(sed -n 's/^timeout=//p' "$settings" 2>/dev/null || true)
 		TIMEOUT=$((TIMEOUT + ${t:-45}))
 	done
 fi
