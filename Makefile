@@ -12,8 +12,8 @@ RUST_SOURCES = $(shell find . -name '*.rs' -not -path './build/*' -not -path './
 C_SOURCES = $(shell find . \( -name '*.c' -o -name '*.h' \) -not -path './build/*' \
 	-not -path './.git/*' -not -name '*.mod.c' -not -name '*_generated.h')
 
-.PHONY: all modules kdir-ok setup kernel check run vm rust-analyzer fmt fmtcheck \
-	clippy checkpatch clean help
+.PHONY: all modules kdir-ok setup kernel check check-full run vm rust-analyzer fmt \
+	fmtcheck clippy checkpatch clean help
 
 all: modules
 
@@ -30,7 +30,11 @@ kernel: setup
 	@scripts/build-kernel.sh >/dev/null
 
 check:
-	@scripts/check.sh
+	@RF_STRESS=quick scripts/check.sh
+
+# The same, with the stress tests at their full counts: what CI runs.
+check-full:
+	@RF_STRESS=full scripts/check.sh
 
 run:
 	@scripts/run.sh
@@ -65,6 +69,8 @@ help:
 	@echo '  make [KDIR=...]   build rust_fence.ko and fence_ops.ko (default KDIR: the cached test kernel)'
 	@echo '  make run          build what is missing, boot the test kernel, run the demo scenario'
 	@echo '  make check        build, run every test suite in QEMU, print "N passed, N failed"'
+	@echo '  make check-full   the same with the stress tests at full counts (CI)'
+	@echo '  make RUST_FENCE_KUNIT=y  build the KUnit suite into rust_fence.ko (make check does)'
 	@echo '  make vm CMD=... [ADD="files"] [LOAD=no] [SMP=2] [TIMEOUT=s]  run a command in the VM'
 	@echo '  make setup        install packages, rust-src, bindgen and the kernel source'
 	@echo '  make kernel       build the test kernel into the cache (~/.cache/rust-fence)'

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the guest side of the test suites into one directory that vm.sh
-# copies into the guest: the test scripts, the kernel's KTAP helpers, the
-# static userspace test programs and the test modules.
+# copies into the guest: the test scripts, the kernel's kselftest runner
+# and KTAP helpers, the static userspace test programs and the test
+# modules.
 #
 #   build-selftests.sh KDIR OUTDIR
 #
@@ -22,6 +23,11 @@ rm -rf "$out/compile_fail"
 find "$out" \( -name '*.c' -o -name '*.h' -o -name '*.o' -o -name '*.ko' -o -name 'Kbuild' \
 	-o -name '*.mod*' -o -name '.*.cmd' -o -name 'Module.symvers' -o -name 'modules.order' \) -delete
 cp "$kdir/tools/testing/selftests/kselftest/ktap_helpers.sh" "$out/"
+# The kernel's runner (run_tests.sh sources it), and the timeout(1) it
+# needs, which busybox's is not (scripts/guest-timeout.c).
+mkdir -p "$out/kselftest"
+cp "$kdir"/tools/testing/selftests/kselftest/{runner.sh,ktap_helpers.sh,prefix.pl} "$out/kselftest/"
+gcc -static -O2 -Wall -Wextra -Werror -o "$out/kselftest/timeout" "$TOP/scripts/guest-timeout.c"
 
 # Userspace tests: static, against this kernel's UAPI and kselftest headers.
 cflags=(-static -O2 -Wall -Wextra -Werror -pthread
@@ -41,12 +47,26 @@ build_prog "$TOP/selftests/fence_ops/demo.c" "$out/fence_ops/demo"
 cflags+=(-I "$TOP/selftests/fence_ops")
 build_prog "$TOP/selftests/bench/bench.c" "$out/bench/bench"
 
-# The kernel's own sync selftests, run unchanged against fence_ops.
+# The kernel's own sync selftests, run unchanged against fence_ops but for
+# the iteration counts of the stress tests, which they hard-code: a copy
+# reads each count N as RF_STRESS_COUNT(N) (scripts/sync-stress-counts.h),
+# so that one binary runs the kernel's counts or a fraction of them.
 sync="$kdir/tools/testing/selftests/sync"
-gcc "${cflags[@]}" -Wno-error -w -I "$sync" -o "$out/fence_ops/sync_test" \
-	"$sync"/sync_test.c "$sync"/sync.c "$sync"/sync_alloc.c "$sync"/sync_fence.c \
-	"$sync"/sync_merge.c "$sync"/sync_wait.c "$sync"/sync_stress_parallelism.c \
-	"$sync"/sync_stress_consumer.c "$sync"/sync_stress_merge.c
+sync_src=$out/.sync-src
+mkdir -p "$sync_src"
+cp "$sync"/*.c "$sync"/*.h "$sync_src/"
+# (Their "../kselftest.h" is found through -I "$sync".)
+sed -i -E 's/^([[:space:]]*(int )?(test_data_two_threads\.iterations|iterations|merge_count) = )([0-9][0-9 <*]*);/\1RF_STRESS_COUNT(\4);/' \
+	"$sync_src"/sync_stress_*.c
+n=$(cat "$sync_src"/sync_stress_*.c | grep -c 'RF_STRESS_COUNT(' || true)
+[ "$n" -eq 3 ] ||
+	die "expected 3 stress counts in $sync/sync_stress_*.c, patched $n: update build-selftests.sh"
+gcc "${cflags[@]}" -Wno-error -w -I "$sync_src" -I "$sync" -include "$TOP/scripts/sync-stress-counts.h" \
+	-o "$out/sync/sync_test" "$sync_src"/sync_test.c "$sync_src"/sync.c "$sync_src"/sync_alloc.c \
+	"$sync_src"/sync_fence.c "$sync_src"/sync_merge.c "$sync_src"/sync_wait.c \
+	"$sync_src"/sync_stress_parallelism.c "$sync_src"/sync_stress_consumer.c \
+	"$sync_src"/sync_stress_merge.c
+rm -rf "$sync_src"
 
 # Test modules: the C driver built on the C API of rust_fence.
 make -s -C "$kdir" M="$TOP/selftests/c_consumer" LLVM="$LLVM_SUFFIX" \

@@ -24,6 +24,10 @@ n=$(grep -a -c -E "$pattern" "$log" || true)
 [ "$n" -eq 0 ] && exit 0
 
 printf '%s splat line(s) in %s:\n' "$n" "$log" >&2
+# selftests/run_tests.sh logs "run_tests.sh: suite <name>" as each starts.
+grep -a -E "run_tests.sh: suite |$pattern" "$log" | tr -d '\r' |
+	awk -v pat="$pattern" '/run_tests.sh: suite / { suite = $NF; next }
+		$0 ~ pat && !seen[suite]++ { printf "  first one after suite %s started\n", suite ? suite : "(none: at boot)" }' >&2
 # Long reports are in the file; the first ones are what matters.
 grep -a -n -E -B 3 -A 12 "$pattern" "$log" | tr -d '\r' | head -n 200 >&2
 exit 1

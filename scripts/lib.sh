@@ -22,3 +22,19 @@ case ":$PATH:" in
 *) PATH="$HOME/.cargo/bin:$PATH" ;;
 esac
 export PATH
+
+# A busybox root file system in DIR: the userland of the test VM (vm.sh
+# adds /init, the modules and the files to test), also used on the host
+# by the tests of the harness (scripts/tests/test_runner.sh), in a chroot.
+busybox_root() { # dir
+	local root=$1 busybox applet
+	busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
+	! command -v file >/dev/null || file -L "$busybox" | grep -q "statically linked" ||
+		die "$busybox is not statically linked (apt-get install busybox-static)"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc,root}
+	cp "$busybox" "$root/bin/busybox"
+	# Applet links made here, so /init can run before anything is mounted.
+	"$busybox" --list-full | while read -r applet; do
+		[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+	done
+}

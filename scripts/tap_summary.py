@@ -8,8 +8,13 @@ Counts leaf tests: a test with subtests counts as its subtests. Nesting
 is read from the prefix before "ok"/"not ok"/"1..N": spaces (KTAP, 4 per
 level; some producers use 2) or "# " (kselftest runners). A subtest
 level without a result line of its parent, or with fewer results than
-its plan, counts as failed. Kernel log timestamps ("[    1.234] ") and
+its plan (or more), counts as failed. Several TAP documents in a nested
+level (a suite that runs two programs) count under the same parent. Kernel log timestamps ("[    1.234] ") and
 other lines are ignored, so a whole console log can be given.
+
+A top-level comment "# time: <name> <seconds> s" (run_tests.sh prints
+one after each suite, check.sh one for each host step) gives the wall time
+of a suite: they are printed as a table, slowest marked, before the result.
 
 Prints "FAIL: <path>" for each failure, then the last line
 "N passed, N failed" (", N skipped" if any). Exits 0 if nothing failed
@@ -26,6 +31,7 @@ PLAN = re.compile(r"^1\.\.(\d+)\b")
 VERSION = re.compile(r"^K?TAP version \d+")
 SUBTEST = re.compile(r"^Subtest:\s*(.*?)\s*$")
 BAIL = re.compile(r"^Bail out!\s*(.*)$")
+TIME = re.compile(r"^# time: (\S+(?: \S+)*?) (\d+(?:\.\d+)?) s\s*$")
 
 
 class Level:
@@ -42,11 +48,15 @@ class Level:
         return self.count > 0 or self.plan is not None or self.leaves
 
     def plan_check(self):
-        """Leaves for the results announced by the plan but missing."""
+        """Leaves for the results announced by the plan but missing, or
+        one failure for results beyond the plan."""
         if self.plan is not None and self.count < self.plan:
             missing = self.plan - self.count
             note = "%d of %d planned results missing" % (missing, self.plan)
             self.leaves.append([[], "fail", note, missing])
+        elif self.plan is not None and self.count > self.plan:
+            note = "%d results, %d planned" % (self.count, self.plan)
+            self.leaves.append([[], "fail", note, 1])
 
 
 def split_result(rest):
@@ -70,6 +80,7 @@ class Parser:
     def __init__(self):
         self.root = Level(None)  # collects everything, has no plan
         self.stack = [self.root]
+        self.times = []  # (name, seconds) of the "# time:" lines
 
     def close_top(self):
         """Close the deepest level that never got its parent's result."""
@@ -124,8 +135,22 @@ class Parser:
             self.close_top()
             self.stack.append(Level(prefix))
 
+    def next_document(self, i):
+        """Another document in a nested level, as from a suite that runs
+        two test programs: its results join the first one's, under the
+        same parent result; each document is held to its own plan."""
+        self.close_below(i)
+        lvl = self.stack[i]
+        lvl.plan_check()
+        lvl.plan = None
+        lvl.count = 0
+
     def line(self, raw):
         text = TIMESTAMP.sub("", raw.rstrip("\r\n"), count=1)
+        t = TIME.match(text)
+        if t:
+            self.times.append((t.group(1), float(t.group(2))))
+            return
         prefix, rest = PREFIX.match(text).groups()
         sub = SUBTEST.match(rest)
         if sub and prefix.endswith("# "):
@@ -136,7 +161,10 @@ class Parser:
             self.stack[i].name = sub.group(1)
         elif VERSION.match(rest):
             i = self.level_for(prefix)
-            self.restart(i)
+            if i >= 2 and self.stack[i].used():
+                self.next_document(i)
+            else:
+                self.restart(i)
         elif PLAN.match(rest):
             i = self.level_for(prefix)
             self.close_below(i)
@@ -165,9 +193,22 @@ class Parser:
         return self.root.leaves
 
 
+def print_times(times):
+    """The wall time of each suite, the slowest marked."""
+    if not times:
+        return
+    slowest = max(t for _, t in times)
+    print("wall time per suite (s):")
+    for name, t in times:
+        mark = "  <- slowest" if t == slowest and len(times) > 1 else ""
+        print("%8.1f  %s%s" % (t, name, mark))
+    print("%8.1f  total" % sum(t for _, t in times))
+
+
 def main(argv):
     files = argv[1:] or ["-"]
     leaves = []
+    times = []
     for f in files:
         p = Parser()
         if f == "-":
@@ -182,6 +223,9 @@ def main(argv):
             for raw in stream:
                 p.line(raw)
         leaves.extend(p.finish())
+        times.extend(p.times)
+
+    print_times(times)
 
     counts = {"pass": 0, "fail": 0, "skip": 0}
     for path, status, note, n in leaves:

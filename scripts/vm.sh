@@ -17,7 +17,10 @@
 #
 # CMD's output (stdout and stderr) goes to the guest's ttyS1, which is
 # $OUT/output.log and shown live here; the kernel console (ttyS0) is
-# $OUT/console.log. Exits with CMD's status; 1 if the kernel log has a
+# $OUT/console.log. $OUT/output.times has, for each line of output.log,
+# the host's time (seconds since the epoch) when it arrived: the guest's
+# clock is jiffies (no TSC calibration under TCG), which fall behind when
+# the host is busy. Exits with CMD's status; 1 if the kernel log has a
 # splat (check-log.sh) or the guest did not finish, 124 on timeout,
 # insmod's status if a module did not load.
 set -euo pipefail
@@ -40,9 +43,6 @@ bzimage=$KDIR/arch/x86/boot/bzImage
 [ -f "$KDIR/.rust-fence-built" ] || msg "warning: $KDIR has no build stamp; the kernel may be incomplete"
 case $LOAD in yes | no) ;; *) die "LOAD must be yes or no, not '$LOAD'" ;; esac
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
-busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
-! command -v file >/dev/null || file -L "$busybox" | grep -q "statically linked" ||
-	die "$busybox is not statically linked (apt-get install busybox-static)"
 
 # POSIX single quotes survive any content, for busybox sh to source.
 shquote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -54,12 +54,8 @@ initrd=$OUT/initramfs.cpio.gz
 
 msg "building initramfs $initrd"
 rm -rf "$root"
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,etc,root,add,lib/modules-rf}
-cp "$busybox" "$root/bin/busybox"
-# Applet links made here, so /init can run before anything is mounted.
-"$busybox" --list-full | while read -r applet; do
-	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
-done
+busybox_root "$root"
+mkdir -p "$root"/{add,lib/modules-rf}
 install -m 0755 "$TOP/scripts/guest-init.sh" "$root/init"
 
 names=
@@ -88,8 +84,10 @@ done
 
 console=$OUT/console.log
 output=$OUT/output.log
+times=$OUT/output.times
 : >"$console"
 : >"$output"
+: >"$times"
 
 msg "booting $(basename "$KDIR") (smp $SMP, mem $MEM, timeout ${TIMEOUT}s; logs in $OUT)"
 start=$(date +%s)
@@ -112,9 +110,15 @@ timeout "$TIMEOUT" qemu-system-x86_64 \
 	-serial "file:$console" -serial "file:$output" \
 	</dev/null >"$OUT/qemu.log" 2>&1 &
 qpid=$!
-# Live view of the command's output; tail reads to the end after QEMU
-# exits, so this is also the complete output.
-tail -n +1 -f --pid="$qpid" "$output" &
+# Live view of the command's output, with each line's arrival time noted;
+# tail reads to the end after QEMU exits, so this is the complete output.
+tail -n +1 -f --pid="$qpid" "$output" | (
+	LC_NUMERIC=C
+	while IFS= read -r line || [ -n "$line" ]; do
+		printf '%s\n' "$line"
+		echo "$EPOCHREALTIME" >>"$times"
+	done
+) &
 tpid=$!
 rc=0
 wait "$qpid" || rc=$?

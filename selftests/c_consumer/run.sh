@@ -16,8 +16,8 @@ if ! insmod "$here/rf_c_consumer.ko"; then
 	rmmod rust_fence
 	exit 1
 fi
-"$here/c_consumer_test"
-status=$?
+status=0
+"$here/c_consumer_test" || status=1
 
 # Load again after the unload: nothing was left behind.
 . "$here/../ktap_helpers.sh"
@@ -27,5 +27,6 @@ if insmod "$here/rf_c_consumer.ko" && rmmod rf_c_consumer && rmmod rust_fence; t
 	ktap_test_pass "rf_c_consumer loads and unloads again"
 else
 	ktap_test_fail "rf_c_consumer loads and unloads again"
+	status=1
 fi
 exit $status

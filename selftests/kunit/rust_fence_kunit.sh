@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The KUnit suites of rust_fence run when the module loads (KUnit is built
-# into the test kernel). Load it and print the suites' KTAP results from
-# debugfs, which the host counts like any other TAP; a missing suite is a
-# failure.
+# into the test kernel, and make check builds the module with
+# RUST_FENCE_KUNIT=y). Load it and print the suites' KTAP results from
+# debugfs, which the host counts like any other TAP; fail if a suite is
+# missing or failed.
 
 moddir=${RF_MODDIR:-/lib/modules-rf}
 kunit=/sys/kernel/debug/kunit
@@ -29,12 +30,13 @@ status=0
 for suite in $suites; do
 	if [ -f $kunit/$suite/results ]; then
 		cat $kunit/$suite/results
+		! grep -q 'not ok' $kunit/$suite/results || status=1
 	else
 		echo "KTAP version 1"
 		echo "1..1"
-		echo "not ok 1 $suite # no such KUnit suite: was the module built with rust_fence_kunit?"
+		echo "not ok 1 $suite # no such KUnit suite: was the module built with RUST_FENCE_KUNIT=y?"
 		status=1
 	fi
 done
-rmmod rust_fence
+rmmod rust_fence || status=1
 exit $status

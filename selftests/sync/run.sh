@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The kernel's own sync selftests (tools/testing/selftests/sync) against
+# fence_ops: its sw_sync file is bind-mounted over the C driver's, where
+# they look, so they run unchanged but for the iteration counts of their
+# three stress tests. Those are the kernel's with RF_STRESS=full (make
+# check-full), a fraction of them otherwise (scripts/sync-stress-counts.h).
+
+here=$(dirname "$0")
+moddir=${RF_MODDIR:-/lib/modules-rf}
+
+insmod "$moddir/rust_fence.ko" || exit 1
+insmod "$moddir/fence_ops.ko" || { rmmod rust_fence; exit 1; }
+
+status=0
+if mount --bind /sys/kernel/debug/fence_ops/sw_sync /sys/kernel/debug/sync/sw_sync; then
+	echo "# stress counts: ${RF_STRESS:-quick}"
+	"$here/sync_test" || status=$?
+	umount /sys/kernel/debug/sync/sw_sync || status=1
+else
+	status=1
+fi
+
+rmmod fence_ops || status=1
+rmmod rust_fence || status=1
+exit $status
