@@ -13,7 +13,7 @@ C_SOURCES = $(shell find . \( -name '*.c' -o -name '*.h' \) -not -path './build/
 	-not -path './.git/*' -not -name '*.mod.c' -not -name '*_generated.h')
 
 .PHONY: all modules kdir-ok setup kernel check run vm rust-analyzer fmt fmtcheck \
-	clippy checkpatch clean help
+	clippy checkpatch clean help bench
 
 all: modules
 
@@ -34,6 +34,10 @@ check:
 
 run:
 	@scripts/run.sh
+
+# Benchmarks on a kernel without the debug options: see scripts/bench.sh.
+bench:
+	@scripts/bench.sh
 
 vm: modules
 	@MODULES="$(CURDIR)/rust_fence.ko $(CURDIR)/fence_ops.ko" KDIR="$(KDIR)" scripts/vm.sh
@@ -65,6 +69,7 @@ help:
 	@echo '  make [KDIR=...]   build rust_fence.ko and fence_ops.ko (default KDIR: the cached test kernel)'
 	@echo '  make run          build what is missing, boot the test kernel, run the demo scenario'
 	@echo '  make check        build, run every test suite in QEMU, print "N passed, N failed"'
+	@echo '  make bench        build a kernel without debug options, run the benchmarks, write build/bench/results.md'
 	@echo '  make vm CMD=... [ADD="files"] [LOAD=no] [SMP=2] [TIMEOUT=s]  run a command in the VM'
 	@echo '  make setup        install packages, rust-src, bindgen and the kernel source'
 	@echo '  make kernel       build the test kernel into the cache (~/.cache/rust-fence)'
