@@ -13,7 +13,7 @@ C_SOURCES = $(shell find . \( -name '*.c' -o -name '*.h' \) -not -path './build/
 	-not -path './.git/*' -not -name '*.mod.c' -not -name '*_generated.h')
 
 .PHONY: all modules kdir-ok setup kernel check check-full run vm rust-analyzer fmt \
-	fmtcheck clippy checkpatch clean help
+	fmtcheck clippy checkpatch clean help bench
 
 all: modules
 
@@ -38,6 +38,10 @@ check-full:
 
 run:
 	@scripts/run.sh
+
+# Benchmarks on a kernel without the debug options: see scripts/bench.sh.
+bench:
+	@scripts/bench.sh
 
 vm: modules
 	@MODULES="$(CURDIR)/rust_fence.ko $(CURDIR)/fence_ops.ko" KDIR="$(KDIR)" scripts/vm.sh
@@ -71,6 +75,7 @@ help:
 	@echo '  make check        build, run every test suite in QEMU, print "N passed, N failed"'
 	@echo '  make check-full   the same with the stress tests at full counts (CI)'
 	@echo '  make RUST_FENCE_KUNIT=y  build the KUnit suite into rust_fence.ko (make check does)'
+	@echo '  make bench        build a kernel without debug options, run the benchmarks, write build/bench/results.md'
 	@echo '  make vm CMD=... [ADD="files"] [LOAD=no] [SMP=2] [TIMEOUT=s]  run a command in the VM'
 	@echo '  make setup        install packages, rust-src, bindgen and the kernel source'
 	@echo '  make kernel       build the test kernel into the cache (~/.cache/rust-fence)'

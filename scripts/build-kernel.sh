@@ -7,12 +7,18 @@
 #   build-kernel.sh              build if needed, print the build directory
 #   build-kernel.sh --print-dir  print the directory a build would use
 #
+# Environment: KERNEL_FRAGMENT (default .config.fragment) selects another
+# option fragment and KERNEL_FLAVOUR names it in the directory name
+# (linux-7.3-<flavour>-<key>): `make bench` builds its kernel without the
+# debug options this way, keyed the same way.
+#
 # A warm cache is detected by a stamp written after the build and the
 # configuration check succeeded: nothing is reconfigured or rebuilt then.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-FRAGMENT="$TOP/.config.fragment"
+FRAGMENT=${KERNEL_FRAGMENT:-$TOP/.config.fragment}
+FLAVOUR=${KERNEL_FLAVOUR:-}
 SRC_DIR="$CACHE_DIR/source"
 JOBS=${JOBS:-$(($(nproc) + 1))}
 
@@ -23,7 +29,7 @@ version=$(cat "$SRC_DIR/VERSION")
 # comments or their order).
 key=$( { echo "$version"; echo "LLVM=$LLVM_SUFFIX"; grep -E '^(CONFIG_|# CONFIG_)' "$FRAGMENT" | sort; } |
 	sha256sum | cut -c1-12)
-dir="$CACHE_DIR/linux-$KERNEL_SERIES-$key"
+dir="$CACHE_DIR/linux-$KERNEL_SERIES-${FLAVOUR:+$FLAVOUR-}$key"
 stamp="$dir/.rust-fence-built"
 
 if [ "${1:-}" = --print-dir ]; then

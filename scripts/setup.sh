@@ -4,6 +4,9 @@
 # Install everything a fresh Debian 12 machine needs to build the test
 # kernel, the modules and the initramfs, and to run them in QEMU.
 # Idempotent: when everything is present it only checks and returns.
+#
+#   setup.sh          what `make check` and `make run` need
+#   setup.sh bench    also what `make bench` needs (gnuplot for its plots)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,6 +15,9 @@ PACKAGES=(
 	libelf-dev libssl-dev lld-19 llvm-19 make python3 qemu-system-x86
 	xz-utils
 )
+# Only for `make bench`.
+BENCH_PACKAGES=(gnuplot-nox)
+[ "${1:-}" != bench ] || PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 install_packages() {
 	local missing=() p
