@@ -14,6 +14,7 @@
 # timeout, in a chroot on the host (needs root), which takes seconds. With
 # --vm they also run once in the test VM (KDIR: the test kernel), through
 # /init and the serial console as make check's suites do. Prints TAP.
+# KEEP=1 keeps its work directory (the fake suites, their output) to look at.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
@@ -28,7 +29,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-[ -z "${KEEP:-}" ] || trap - EXIT
+[ -z "${KEEP:-}" ] || { trap - EXIT; msg "keeping $work"; }
 
 # The fake suites, beside copies of the runner.
 st=$work/selftests
