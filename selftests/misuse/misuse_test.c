@@ -32,6 +32,7 @@ enum scenario {
 	PINNED_AFTER_REGISTRATION = 3,
 	CHAINED_FREE = 4,
 	SLEEPING_DROP = 5,
+	LEAK_REGISTRATION = 6,
 };
 
 /* The fd that the module's init gets when it installs one in this process. */
@@ -204,6 +205,29 @@ TEST_F(misuse, sleeping_drop_of_timeline_data)
 	EXPECT_EQ(0, misuse_unload());
 	EXPECT_TRUE(kmsg_has(self->kmsg, "sleeping drop of timeline data ran"));
 	EXPECT_FALSE(kmsg_has(self->kmsg, AFTER_EXIT));
+}
+
+/*
+ * A registration leaked with mem::forget() never runs its unload protocol:
+ * the library runs it when the module goes (module notifier), so the
+ * pending fence is cancelled and detached, not left pointing to freed ops.
+ * What the module leaked stays leaked: run.sh declares those objects to
+ * the VM's final kmemleak scan.
+ */
+TEST_F(misuse, leaked_registration)
+{
+	struct sync_fence_info info;
+	int fd;
+
+	ASSERT_EQ(0, misuse_load(LEAK_REGISTRATION, -1));
+	fd = init_fd;
+	ASSERT_EQ(0, sync_file_status(fd)) TH_LOG("no pending fence in fd %d", fd);
+	ASSERT_EQ(0, misuse_unload());
+	EXPECT_TRUE(kmsg_has(self->kmsg, "went without dropping its provider registration"));
+	ASSERT_EQ(-ENODEV, sync_fence_info_of(fd, &info));
+	EXPECT_STREQ("detached-driver", info.driver_name);
+	EXPECT_EQ(1, sync_file_wait(fd, 0));
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
