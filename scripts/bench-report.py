@@ -34,10 +34,10 @@ KERNEL_OPS = [
 SCALE_OPS = ["alloc_signal", "get_put", "is_signaled_pending", "is_signaled_signalled",
              "callback_signal"]
 ABI_OPS = [
-    ("create_fence", "SW_SYNC_IOC_CREATE_FENCE (point + sync_file fd)"),
+    ("create_fence", "SW_SYNC_IOC_CREATE_FENCE (point + sync_file fd; 2000 on a new timeline)"),
     ("create_fence_10k_pending", "SW_SYNC_IOC_CREATE_FENCE, 10k points already pending"),
-    ("inc_1", "SW_SYNC_IOC_INC signalling 1 point"),
-    ("inc_64", "SW_SYNC_IOC_INC signalling 64 points"),
+    ("inc_1", "SW_SYNC_IOC_INC signalling 1 point (of 2000 pending)"),
+    ("inc_64", "SW_SYNC_IOC_INC signalling 64 points (of 6400 pending)"),
     ("close_timeline_64_pending", "close() of a timeline with 64 pending points"),
     ("close_signalled_fence_fd", "close() of a signalled fence's last fd"),
 ]
@@ -365,7 +365,7 @@ def main():
         f'{host} host cores)"\n'
         'set ylabel "ms"\nset xlabel "live fences (signalled unless said)"\n'
         'set yrange [0:*]\nset xrange [-0.5:*]\nset grid ytics\nset style fill solid 0.4\n'
-        'set key top left\nset boxwidth 0.6\n'
+        'set key top left\nset offsets 0, 0, graph 0.3, 0\nset boxwidth 0.6\n'
         'plot "unload.dat" using 1:3:xtic(2) with boxes title "rmmod (median)", '
         '"" using 1:3:4:5 with yerrorbars lc rgb "black" pt 7 title "min-max", '
         '"" using 1:6 with points pt 5 ps 1.5 lc rgb "dark-red" '
@@ -381,7 +381,8 @@ def main():
         'cores; targets: 1.02 in kernel, 1.00 ABI)"\n'
         'set ylabel "Rust / C (log scale)"\nset logscale y\nset yrange [0.25:*]\n'
         'set xrange [-0.5:*]\nset grid ytics\n'
-        'set xtics rotate by -35 left font ",9"\nset bmargin 11\nset style fill solid 0.5\n'
+        'set xtics rotate by -35 left font ",9"\nset bmargin 11\nset rmargin 14\n'
+        'set style fill solid 0.5\n'
         'set boxwidth 0.6\nset key top left\n'
         'plot "ratios.dat" using 1:3:xtic(2) with boxes notitle, '
         '"" using 1:3:(sprintf("%.2f", $3)) with labels offset 0,0.7 font ",8" notitle, '
