@@ -140,7 +140,7 @@ impl SwTimeline {
     /// The ioctls of a timeline are serialised by its file, so no increment runs meanwhile.
     fn point(&self, value: u32) -> Result<ARef<Fence>> {
         // sw_sync hands out the same fence for the same pending point.
-        if let Some(fence) = self.timeline.find_owned(|f| f.seqno() as u32 == value) {
+        if let Some(fence) = self.timeline.find_owned_seqno(u64::from(value)) {
             return Ok(fence);
         }
         let slot = self.timeline.prealloc()?;
@@ -177,7 +177,7 @@ impl SwTimeline {
         value.store(new, Relaxed);
         if by != 0 {
             self.timeline
-                .signal_owned_where(|f| reached(f.seqno() as u32, new).then_some(Ok(())));
+                .signal_owned_while(Ok(()), |f| reached(f.seqno() as u32, new));
         }
     }
 
@@ -239,6 +239,6 @@ pub(crate) fn show_timeline(timeline: &Timeline<SwSync>, m: &SeqFile, what: &str
 impl Drop for SwTimeline {
     fn drop(&mut self) {
         // Closing a sw_sync timeline signals its pending points with -ENOENT.
-        self.timeline.signal_owned_where(|_| Some(Err(ENOENT)));
+        self.timeline.signal_owned_where(Err(ENOENT), |_| true);
     }
 }

@@ -104,7 +104,7 @@ pub(crate) unsafe extern "C" fn rust_fence_timeline_destroy(tl: *mut CTimeline) 
     }
     // SAFETY: Guaranteed by the caller: `tl` came from `KBox::into_raw`.
     let tl = unsafe { KBox::from_raw(tl) };
-    let cancelled = tl.timeline.signal_owned_where(|_| Some(Err(ENODEV)));
+    let cancelled = tl.timeline.signal_owned_where(Err(ENODEV), |_| true);
     if cancelled > 0 {
         pr_warn!(
             "timeline {:?} destroyed with {} pending fences: cancelled with -ENODEV\n",

@@ -60,12 +60,18 @@ struct FenceAlloc {
     /// On one of the timeline's lists while the fence is pending: `handle_fences` while its
     /// `DriverFence` has not completed it, `owned_fences` once the timeline owns it
     /// ([`DriverFence::into_timeline`]); self-linked otherwise. Under the timeline's lock.
+    /// Whether it is on `owned_fences` is the fence's [`OWNED_BIT`].
     link: Opaque<bindings::list_head>,
-    /// 1 while `link` is on `owned_fences`, which then holds a reference to the fence.
-    owned: Atomic<i32>,
-    /// The error [`Timeline::signal_owned_where`] chose for the fence, until it signals it.
-    errno: Atomic<i32>,
 }
+
+/// The fence flag set while the fence is on its timeline's `owned_fences`, which then holds a
+/// reference to it: the first of the bits the core leaves to the issuer. Set and cleared under
+/// the timeline's lock, with atomic bit operations since the core changes other bits meanwhile.
+const OWNED_BIT: usize = bindings::dma_fence_flag_bits_DMA_FENCE_FLAG_USER_BITS as usize;
+
+// 32 bytes on top of the `dma_fence`: kmalloc-96 next to a bare fence's kmalloc-64 where
+// spinlocks have no debugging fields.
+const _: () = assert!(size_of::<FenceAlloc>() == size_of::<bindings::dma_fence>() + 32);
 
 impl FenceAlloc {
     /// Returns the fence whose `link` is `link`.
@@ -90,14 +96,33 @@ impl FenceAlloc {
         unsafe { (*fence.cast::<FenceAlloc>()).link.get() }
     }
 
-    /// Returns the allocation of a fence issued by a timeline.
+    /// Returns whether the fence is on its timeline's `owned_fences`.
     ///
     /// # Safety
     ///
-    /// `fence` heads a `FenceAlloc` that lives for `'a`.
-    unsafe fn of<'a>(fence: *mut bindings::dma_fence) -> &'a FenceAlloc {
-        // SAFETY: Guaranteed by the caller.
-        unsafe { &*fence.cast::<FenceAlloc>() }
+    /// `fence` heads a live `FenceAlloc`, and the caller holds its timeline's lock.
+    unsafe fn is_owned(fence: *mut bindings::dma_fence) -> bool {
+        // SAFETY: The fence is live. A volatile read of the word is what `test_bit()` does; the
+        // bit only changes under the lock the caller holds.
+        let flags = unsafe { ptr::read_volatile(ptr::addr_of!((*fence).flags)) };
+        flags & (1 << OWNED_BIT) != 0
+    }
+
+    /// Records whether the fence is on its timeline's `owned_fences`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`FenceAlloc::is_owned`].
+    unsafe fn set_owned(fence: *mut bindings::dma_fence, owned: bool) {
+        // SAFETY: The fence is live; the atomic bit operations leave the core's bits alone.
+        unsafe {
+            let flags = ptr::addr_of_mut!((*fence).flags);
+            if owned {
+                bindings::set_bit(OWNED_BIT, flags);
+            } else {
+                bindings::clear_bit(OWNED_BIT, flags);
+            }
+        }
     }
 }
 
@@ -186,6 +211,8 @@ pub(crate) struct TimelineHeader {
     /// are released.
     pins_module: bool,
     context: u64,
+    /// Whether sequence numbers compare as 64-bit values ([`FenceOps::SEQNO_64`]).
+    seqno64: bool,
     next_seqno: Atomic<u64>,
     driver_name: CString,
     timeline_name: CString,
@@ -195,8 +222,9 @@ pub(crate) struct TimelineHeader {
     /// only used under the `pending` lock.
     #[pin]
     handle_fences: Opaque<bindings::list_head>,
-    /// The `FenceAlloc::link`s of the pending fences the timeline owns, each with a reference;
-    /// only used under the `pending` lock.
+    /// The `FenceAlloc::link`s of the pending fences the timeline owns, each with a reference,
+    /// in timeline order (earliest first, as `is_later` compares them); only used under the
+    /// `pending` lock.
     #[pin]
     owned_fences: Opaque<bindings::list_head>,
     #[pin]
@@ -293,18 +321,37 @@ impl TimelineHeader {
     /// timeline keeps on success.
     unsafe fn adopt(&self, fence: *mut bindings::dma_fence) -> bool {
         let mut pending = self.pending.lock();
-        // SAFETY: As in `untrack`; both lists are ours, under our lock.
+        // SAFETY: As in `untrack`; both lists are ours, under our lock, and their entries are
+        // links of live fences of this timeline.
         unsafe {
             let link = FenceAlloc::link(fence);
             if !ffi::rust_fence_helper_list_del_init(link) {
                 return false;
             }
-            ffi::rust_fence_helper_list_add_tail(link, self.owned_fences.get());
-            FenceAlloc::of(fence).owned.store(1, Relaxed);
+            // Keep the list in timeline order: walk back from its tail past the fences that
+            // come later (none when fences are handed over in the order they were issued).
+            let head = self.owned_fences.get();
+            let seqno = (*fence).seqno;
+            let mut before = (*head).prev;
+            while before != head && self.is_later((*FenceAlloc::from_link(before)).seqno, seqno) {
+                before = (*before).prev;
+            }
+            ffi::rust_fence_helper_list_add_tail(link, (*before).next);
+            FenceAlloc::set_owned(fence, true);
         }
         pending.handles -= 1;
         pending.owned += 1;
         true
+    }
+
+    /// Whether sequence number `a` comes after `b` on this timeline, as `dma_fence_is_later()`
+    /// compares them: as 64-bit values, or as 32-bit ones that wrap.
+    fn is_later(&self, a: u64, b: u64) -> bool {
+        if self.seqno64 {
+            a > b
+        } else {
+            (a as u32).wrapping_sub(b as u32) as i32 > 0
+        }
     }
 
     /// Takes the first fence off `owned_fences` (`owned`) or `handle_fences`, with a reference
@@ -327,7 +374,7 @@ impl TimelineHeader {
             ffi::rust_fence_helper_list_del_init(first);
             let fence = FenceAlloc::from_link(first);
             if owned {
-                FenceAlloc::of(fence).owned.store(0, Relaxed);
+                FenceAlloc::set_owned(fence, false);
                 pending.owned -= 1;
                 Some(fence)
             } else {
@@ -614,6 +661,7 @@ impl<T: FenceOps> Timeline<T> {
                     detached_ops,
                     pins_module,
                     context,
+                    seqno64: T::SEQNO_64,
                     next_seqno: Atomic::new(first_seqno),
                     driver_name,
                     timeline_name,
@@ -700,14 +748,35 @@ impl<T: FenceOps> Timeline<T> {
         Some(unsafe { issuer_word(fence) })
     }
 
-    /// Signals the pending fences the timeline owns (see [`DriverFence::into_timeline`]) for
-    /// which `select` returns a result: `Ok(())` signals the fence, `Err(e)` signals it with
-    /// error `e`. Returns how many it signalled.
+    /// Signals with `result` the pending fences the timeline owns (see
+    /// [`DriverFence::into_timeline`]) for which `select` returns true; returns how many it
+    /// signalled.
     ///
     /// `select` runs with the timeline's lock held and interrupts off: it must not sleep or use
-    /// this timeline. The fences are signalled after the lock is dropped, in timeline order
-    /// (by sequence number, as [`Fence::is_later`] compares them).
-    pub fn signal_owned_where(&self, mut select: impl FnMut(&Fence) -> Option<Result>) -> usize {
+    /// this timeline. The fences are signalled after the lock is dropped, in timeline order.
+    pub fn signal_owned_where(&self, result: Result, select: impl FnMut(&Fence) -> bool) -> usize {
+        self.signal_owned_chosen(result, false, select)
+    }
+
+    /// Signals with `result` the earliest pending fences the timeline owns, in timeline order
+    /// (by sequence number, as [`Fence::is_later`] compares them), up to the first one for which
+    /// `reached` returns false; returns how many it signalled.
+    ///
+    /// The timeline keeps the fences it owns in that order, so this only looks at the fences it
+    /// signals and one more, as a timeline that signals its points up to a value does. `reached`
+    /// runs as `select` of [`Timeline::signal_owned_where`] does.
+    pub fn signal_owned_while(&self, result: Result, reached: impl FnMut(&Fence) -> bool) -> usize {
+        self.signal_owned_chosen(result, true, reached)
+    }
+
+    /// Takes the owned fences `select` chooses off the list (the leading ones only if
+    /// `prefix`), then signals them with `result`, outside the lock.
+    fn signal_owned_chosen(
+        &self,
+        result: Result,
+        prefix: bool,
+        mut select: impl FnMut(&Fence) -> bool,
+    ) -> usize {
         let header = self.header();
         // The fences chosen, on a list of our own until they are signalled.
         let chosen = Opaque::<bindings::list_head>::uninit();
@@ -718,33 +787,25 @@ impl<T: FenceOps> Timeline<T> {
             let head = header.owned_fences.get();
             // SAFETY: The list is protected by the lock we hold; its entries are links of
             // pending fences of this timeline, each with a reference owned by the list, which
-            // moves with the link to `chosen`.
+            // moves with the link to `chosen`. Taken in list order, `chosen` keeps it.
             unsafe {
                 let mut link = (*head).next;
                 while link != head {
                     let next = (*link).next;
                     let fence = FenceAlloc::from_link(link);
-                    if let Some(result) = select(Fence::from_raw(fence)) {
-                        let errno = result.err().map_or(0, |e| e.to_errno());
-                        let alloc = FenceAlloc::of(fence);
-                        alloc.errno.store(errno, Relaxed);
-                        alloc.owned.store(0, Relaxed);
+                    if select(Fence::from_raw(fence)) {
+                        FenceAlloc::set_owned(fence, false);
                         ffi::rust_fence_helper_list_del_init(link);
-                        // Keep `chosen` in timeline order: walk back from its tail past the
-                        // fences that come later (none, when they were issued in order).
-                        let mut after = (*chosen.get()).prev;
-                        while after != chosen.get()
-                            && ffi::rust_fence_helper_is_later(FenceAlloc::from_link(after), fence)
-                        {
-                            after = (*after).prev;
-                        }
-                        ffi::rust_fence_helper_list_add_tail(link, (*after).next);
+                        ffi::rust_fence_helper_list_add_tail(link, chosen.get());
                         pending.owned -= 1;
+                    } else if prefix {
+                        break;
                     }
                     link = next;
                 }
             }
         }
+        let errno = result.err().map_or(0, |e| e.to_errno());
         let mut signalled = 0;
         // SAFETY: Only this function reaches `chosen` and the links on it; each fence comes with
         // the reference the timeline owned, dropped after the signal.
@@ -757,7 +818,6 @@ impl<T: FenceOps> Timeline<T> {
                 }
                 ffi::rust_fence_helper_list_del_init(link);
                 let fence = FenceAlloc::from_link(link);
-                let errno = FenceAlloc::of(fence).errno.load(Relaxed);
                 if ffi::rust_fence_helper_signal(fence, errno) {
                     signalled += 1;
                 }
@@ -777,14 +837,14 @@ impl<T: FenceOps> Timeline<T> {
         {
             let mut pending = header.pending.lock();
             // SAFETY: A fence of this context was issued by this timeline (see `issuer_word`),
-            // so it heads a `FenceAlloc`; its link and `owned` are under the lock we hold.
+            // so it heads a `FenceAlloc`; its link and owned bit are under the lock we hold.
             unsafe {
-                let alloc = FenceAlloc::of(fence.as_raw());
-                if alloc.owned.load(Relaxed) == 0 {
+                let raw = fence.as_raw();
+                if !FenceAlloc::is_owned(raw) {
                     return Err(EINVAL);
                 }
-                alloc.owned.store(0, Relaxed);
-                ffi::rust_fence_helper_list_del_init(alloc.link.get());
+                FenceAlloc::set_owned(raw, false);
+                ffi::rust_fence_helper_list_del_init(FenceAlloc::link(raw));
             }
             pending.owned -= 1;
         }
@@ -798,8 +858,8 @@ impl<T: FenceOps> Timeline<T> {
         Ok(())
     }
 
-    /// Calls `f` on each pending fence the timeline owns, in the order they were handed over,
-    /// under the timeline's lock, as `select` of [`Timeline::signal_owned_where`] runs.
+    /// Calls `f` on each pending fence the timeline owns, in timeline order, under the
+    /// timeline's lock, as `select` of [`Timeline::signal_owned_where`] runs.
     pub fn for_each_owned(&self, mut f: impl FnMut(&IssuedFence)) {
         self.find_owned(|fence| {
             // SAFETY: The timeline owns the fence, so it issued it; it lives while on the list.
@@ -829,6 +889,31 @@ impl<T: FenceOps> Timeline<T> {
         None
     }
 
+    /// Returns the pending fence the timeline owns with sequence number `seqno`, if any.
+    ///
+    /// The timeline keeps the fences it owns in timeline order, and searches from the latest:
+    /// finding one of the latest fences, or that a number beyond them has none, is quick.
+    pub fn find_owned_seqno(&self, seqno: u64) -> Option<ARef<Fence>> {
+        let header = self.header();
+        let _pending = header.pending.lock();
+        let head = header.owned_fences.get();
+        // SAFETY: As in `find_owned`.
+        unsafe {
+            let mut link = (*head).prev;
+            while link != head {
+                let fence = FenceAlloc::from_link(link);
+                if (*fence).seqno == seqno {
+                    return Some(ARef::from(Fence::from_raw(fence)));
+                }
+                if !header.is_later((*fence).seqno, seqno) {
+                    return None;
+                }
+                link = (*link).prev;
+            }
+        }
+        None
+    }
+
     /// Allocates the memory of one fence, ahead of the point of no return.
     pub fn prealloc(&self) -> Result<FenceSlot> {
         Ok(FenceSlot {
@@ -839,7 +924,7 @@ impl<T: FenceOps> Timeline<T> {
     /// Issues the next fence of the timeline in `slot`; cannot fail.
     pub fn issue<D>(&self, slot: FenceSlot, data: D) -> DriverFence<T, D> {
         let seqno = self.header().next_seqno.fetch_add(1, Relaxed);
-        self.issue_at(slot, seqno, data)
+        self.issue_numbered(slot, seqno, data)
     }
 
     /// Issues a fence with the given sequence number in `slot`; cannot fail.
@@ -861,6 +946,12 @@ impl<T: FenceOps> Timeline<T> {
                 Err(old) => cur = old,
             }
         }
+        self.issue_numbered(slot, seqno, data)
+    }
+
+    /// Issues a fence with sequence number `seqno`, which `next_seqno` already accounts for.
+    fn issue_numbered<D>(&self, slot: FenceSlot, seqno: u64, data: D) -> DriverFence<T, D> {
+        let header = self.header();
 
         let provider = &header.provider.0;
         let module = provider.module();
@@ -1112,6 +1203,11 @@ mod tests {
     use kernel::sync::atomic::Relaxed;
 
     use crate::kunit::timeline;
+    use crate::{
+        Fence,
+        FenceOps,
+        Timeline, //
+    };
 
     #[test]
     fn signaling_detaches() -> Result {
@@ -1169,10 +1265,7 @@ mod tests {
         assert_eq!(tl.provider().pending(), before + 4);
         let second = tl.find_owned(|f| f.seqno() == 2);
         assert!(second.is_some_and(|f| core::ptr::eq(&*f, &*fences[1])));
-        assert_eq!(
-            tl.signal_owned_where(|f| (f.seqno() <= 2).then_some(Ok(()))),
-            2
-        );
+        assert_eq!(tl.signal_owned_where(Ok(()), |f| f.seqno() <= 2), 2);
         assert_eq!(fences[0].status(), Some(Ok(())));
         assert_eq!(fences[1].status(), Some(Ok(())));
         assert!(fences[2].status().is_none());
@@ -1186,6 +1279,60 @@ mod tests {
         // The last reference cancels the fence the timeline still owns.
         drop(tl);
         assert_eq!(fences[3].status(), Some(Err(ECANCELED)));
+        Ok(())
+    }
+
+    /// Test issuer with a 32-bit counter, like sw_sync.
+    struct Seqno32Ops;
+
+    #[vtable]
+    impl FenceOps for Seqno32Ops {
+        const SEQNO_64: bool = false;
+    }
+
+    /// Fences handed over out of order are kept in timeline order, also across a wrap of a
+    /// 32-bit counter: found by number, and signalled as a prefix up to the first not reached.
+    #[test]
+    fn owned_fences_in_timeline_order() -> Result {
+        let tl = Timeline::new(
+            &crate::library_provider()?,
+            c"rust_fence_test",
+            c"seqno32",
+            Seqno32Ops,
+        )?;
+        // u32::MAX - 1, u32::MAX, 0, 1, 2 in timeline order.
+        let seqnos = [1u64, u64::from(u32::MAX), 2, u64::from(u32::MAX - 1), 0];
+        let mut fences = KVec::new();
+        for seqno in seqnos {
+            let f = tl.issue_at(tl.prealloc()?, seqno, ());
+            fences.push(f.fence_ref(), GFP_KERNEL)?;
+            f.into_timeline();
+        }
+        let mut order = KVec::with_capacity(seqnos.len(), GFP_KERNEL)?;
+        tl.for_each_owned(|f| {
+            let _ = order.push_within_capacity(f.seqno());
+        });
+        assert_eq!(
+            &order[..],
+            &[u64::from(u32::MAX - 1), u64::from(u32::MAX), 0, 1, 2]
+        );
+        for (i, seqno) in seqnos.iter().enumerate() {
+            let found = tl.find_owned_seqno(*seqno);
+            assert!(found.is_some_and(|f| core::ptr::eq(&*f, &*fences[i])));
+        }
+        assert!(tl.find_owned_seqno(3).is_none());
+        assert!(tl.find_owned_seqno(u64::from(u32::MAX - 2)).is_none());
+        // Up to 0: the wrap does not stop the prefix; 1 is not reached, so 2 is left too even
+        // though the predicate would take it.
+        let reached = |f: &Fence| f.seqno() != 1;
+        assert_eq!(tl.signal_owned_while(Ok(()), reached), 3);
+        assert_eq!(fences[1].status(), Some(Ok(())));
+        assert_eq!(fences[3].status(), Some(Ok(())));
+        assert_eq!(fences[4].status(), Some(Ok(())));
+        assert!(fences[0].status().is_none());
+        assert!(fences[2].status().is_none());
+        assert_eq!(tl.signal_owned_where(Err(ENOENT), |_| true), 2);
+        assert_eq!(fences[2].status(), Some(Err(ENOENT)));
         Ok(())
     }
 }
