@@ -82,9 +82,30 @@ struct Shared {
     /// point of any of them, as with sw_sync.
     #[pin]
     timelines: Mutex<KVec<Timeline<SwSync>>>,
+    /// The open timelines using each of the two modes that exclude each other.
+    #[pin]
+    modes: Mutex<Modes>,
+}
+
+/// Counts of the open timelines with `FENCE_OPS_PIN_MODULE` and `FENCE_OPS_KEEP_ON_CLOSE`.
+///
+/// A point kept after close only signals when the module unloads, and a fence of a pinning
+/// table refuses the unload while it lives. A fence of either held by something that waits
+/// for the other (a merged sync_file being polled holds its fences until all signalled)
+/// would keep the module loaded for good, so the two modes are not used at the same time,
+/// whatever the timelines: `FENCE_OPS_IOC_SET_FLAGS` answers `EBUSY` for one while the other
+/// is in use.
+struct Modes {
+    pinning: usize,
+    keeping: usize,
 }
 
 impl Shared {
+    /// Whether a timeline kept after close still has a pending point.
+    fn has_kept_points(&self) -> bool {
+        self.kept.lock().iter().any(|t| t.has_pending_points())
+    }
+
     /// `SW_SYNC_GET_DEADLINE`, with sw_sync's checks in sw_sync's order.
     fn get_deadline(&self, arg: usize) -> Result<isize> {
         let (mut reader, mut writer) =
@@ -130,10 +151,25 @@ impl SwSyncFile {
         }
         let mut state = self.state.lock();
         let pinned = flags & FENCE_OPS_PIN_MODULE != 0;
+        let keeping = flags & FENCE_OPS_KEEP_ON_CLOSE != 0;
+        let was_keeping = state.flags & FENCE_OPS_KEEP_ON_CLOSE != 0;
         let Some(timeline) = state.timeline.as_ref() else {
             return Err(EINVAL);
         };
-        if pinned != timeline.is_pinned() {
+        let was_pinned = timeline.is_pinned();
+        let mut modes = self.shared.modes.lock();
+        // How many other timelines use each mode (see `Modes`).
+        let others_pinning = modes.pinning - usize::from(was_pinned);
+        let others_keeping = modes.keeping - usize::from(was_keeping);
+        if pinned && !was_pinned && (others_keeping > 0 || self.shared.has_kept_points()) {
+            pr_debug!("FENCE_OPS_PIN_MODULE: EBUSY while points are or may be kept after close\n");
+            return Err(EBUSY);
+        }
+        if keeping && !was_keeping && (others_pinning > 0 || self.shared.provider.pinned() > 0) {
+            pr_debug!("FENCE_OPS_KEEP_ON_CLOSE: EBUSY while fences of a pinning table may live\n");
+            return Err(EBUSY);
+        }
+        if pinned != was_pinned {
             // Replacing the timeline would cancel its points, even one made by a
             // SW_SYNC_IOC_CREATE_FENCE that failed afterwards (a fault writing the fd back):
             // refuse once there is any. No fence has the old context, so nothing else is lost
@@ -149,6 +185,8 @@ impl SwSyncFile {
             }
             state.timeline = Some(new);
         }
+        modes.pinning = others_pinning + usize::from(pinned);
+        modes.keeping = others_keeping + usize::from(keeping);
         state.flags = flags;
         Ok(0)
     }
@@ -202,6 +240,11 @@ impl PinnedDrop for SwSyncFile {
         let Some(timeline) = state.timeline.take() else {
             return;
         };
+        {
+            let mut modes = self.shared.modes.lock();
+            modes.pinning -= usize::from(timeline.is_pinned());
+            modes.keeping -= usize::from(state.flags & FENCE_OPS_KEEP_ON_CLOSE != 0);
+        }
         let context = timeline.context();
         if state.flags & FENCE_OPS_KEEP_ON_CLOSE != 0 {
             match self.shared.kept.lock().push(timeline, GFP_KERNEL) {
@@ -273,6 +316,10 @@ impl kernel::Module for FenceOpsModule {
                     provider: provider.clone(),
                     kept <- kernel::new_mutex!(KVec::new()),
                     timelines <- kernel::new_mutex!(KVec::new()),
+                    modes <- kernel::new_mutex!(Modes {
+                        pinning: 0,
+                        keeping: 0,
+                    }),
                 }),
                 GFP_KERNEL,
             )?;

@@ -126,6 +126,13 @@ impl SwTimeline {
         self.has_points.load(Relaxed)
     }
 
+    /// Returns whether a point of the timeline is pending.
+    pub(crate) fn has_pending_points(&self) -> bool {
+        let mut pending = false;
+        self.timeline.for_each_owned(|_| pending = true);
+        pending
+    }
+
     /// Returns the value of the timeline.
     pub(crate) fn value(&self) -> u32 {
         self.timeline.data().value.load(Relaxed)

@@ -68,11 +68,13 @@ const _: () = assert!(SW_SYNC_GET_DEADLINE == 0xc0105702);
 /// `FENCE_OPS_IOC_SET_FLAGS`: `__u32` flags of the timeline of this open file.
 pub(crate) const FENCE_OPS_IOC_SET_FLAGS: u32 = _IOW::<u32>(b'F' as u32, 0);
 /// Use the module-pinning ops table; only before the timeline's first point (else `EBUSY`).
+/// `EBUSY` too while another timeline has `FENCE_OPS_KEEP_ON_CLOSE` or a kept point is pending.
 pub(crate) const FENCE_OPS_PIN_MODULE: u32 = 1 << 0;
 /// On close, keep the timeline and its pending points until the module unloads, which
 /// cancels them with `-ENODEV`, instead of signalling them with `-ENOENT`. Not with
 /// `FENCE_OPS_PIN_MODULE` (`EINVAL`): a kept pending fence of a pinning table would hold the
-/// module forever, since only the unload would cancel it.
+/// module forever, since only the unload would cancel it. For the same reason across
+/// timelines, `EBUSY` while another timeline pins the module or a pinning fence lives.
 pub(crate) const FENCE_OPS_KEEP_ON_CLOSE: u32 = 1 << 1;
 /// The flags `FENCE_OPS_IOC_SET_FLAGS` knows.
 pub(crate) const FENCE_OPS_FLAGS: u32 = FENCE_OPS_PIN_MODULE | FENCE_OPS_KEEP_ON_CLOSE;

@@ -245,6 +245,57 @@ TEST_F(unload, set_flags_errors)
 }
 
 /*
+ * A point kept after close signals only at the unload, which a fence of a
+ * pinning timeline refuses while it lives. Merged into one sync_file and
+ * polled, the fence array holds the pinning fence until the kept point
+ * signals: fence_ops stayed loaded for good. The two modes exclude each
+ * other across timelines, not only on one.
+ */
+TEST_F(unload, pin_and_keep_exclude_each_other)
+{
+	int tl2, kept, pinned;
+
+	tl2 = timeline_open(FENCE_OPS_SW_SYNC_PATH);
+	ASSERT_LE(0, tl2);
+
+	/* Another timeline that may keep its points: no pinning. */
+	ASSERT_EQ(0, set_flags(tl2, FENCE_OPS_KEEP_ON_CLOSE));
+	EXPECT_EQ(-EBUSY, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
+	kept = sw_fence_create(tl2, 1);
+	ASSERT_LE(0, kept);
+	close(tl2);
+	/* A point kept after close is pending: still no pinning. */
+	EXPECT_EQ(0, sync_file_status(kept));
+	EXPECT_EQ(-EBUSY, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
+
+	/* The unload cancels the kept point; a new load starts clean. */
+	close(self->tl);
+	self->tl = -1;
+	ASSERT_EQ(0, fence_ops_unload());
+	EXPECT_EQ(-ENODEV, sync_file_status(kept));
+	close(kept);
+	ASSERT_EQ(0, fence_ops_load());
+	self->tl = timeline_open(FENCE_OPS_SW_SYNC_PATH);
+	ASSERT_LE(0, self->tl);
+
+	/* The other way round: a pinning timeline, then its fence alone. */
+	ASSERT_EQ(0, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
+	tl2 = timeline_open(FENCE_OPS_SW_SYNC_PATH);
+	ASSERT_LE(0, tl2);
+	EXPECT_EQ(-EBUSY, set_flags(tl2, FENCE_OPS_KEEP_ON_CLOSE));
+	pinned = sw_fence_create(self->tl, 1);
+	ASSERT_LE(0, pinned);
+	close(self->tl);
+	self->tl = -1;
+	EXPECT_EQ(-ENOENT, sync_file_status(pinned));
+	EXPECT_EQ(-EBUSY, set_flags(tl2, FENCE_OPS_KEEP_ON_CLOSE));
+	/* Once the pinning fence is released, keeping is allowed again. */
+	close(pinned);
+	EXPECT_EQ(0, set_flags(tl2, FENCE_OPS_KEEP_ON_CLOSE));
+	close(tl2);
+}
+
+/*
  * A SW_SYNC_IOC_CREATE_FENCE that makes its point and then cannot write the
  * fd back (EFAULT) leaves the point pending on the timeline (the C sw_sync
  * frees such a point: its only reference was the sync_file the failed call
