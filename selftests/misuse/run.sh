@@ -11,10 +11,12 @@
 # they leak stays allocated for good, so the suite declares it to the VM's
 # final kmemleak scan (scripts/guest-init.sh), which reports any object
 # of this suite's process beyond these as a leak:
-#   leaked_callback_pins_its_module: the callback registration and the
-#     fence reference it holds (the C sw_sync point): 2 objects;
-#   leaked_registration: the registration, its timeline, and the pending
-#     fence with its timeline reference: 4 objects.
+#   leaked_callback_pins_its_module: the callback registration, the fence
+#     reference it holds (the C sw_sync point) and the point's reference
+#     to its sw_sync timeline: 3 objects;
+#   leaked_registration: the provider (its shared part and its name), and
+#     through the forgotten fence handle the fence and its timeline (the
+#     timeline, its driver and timeline names): 6 objects.
 # kmemleak may miss some of them (a stale copy of a pointer keeps an
 # object referenced), never find more.
 
@@ -22,7 +24,7 @@ here=$(dirname "$0")
 moddir=${RF_MODDIR:-/lib/modules-rf}
 export RF_MODDIR=$moddir
 
-echo "misuse_test 6" >>/tmp/rf-expected-leaks
+echo "misuse_test 9" >>/tmp/rf-expected-leaks
 
 insmod "$moddir/rust_fence.ko" || exit 1
 "$here/misuse_test"
