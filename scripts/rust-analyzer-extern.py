@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 """Complete the kernel's rust-project.json for the cross-crate modules.
 
-`make -C $KDIR M=... rust-analyzer` finds the crate roots named in Kbuild
-(rust_fence.rs) but not the ones in subdirectories, and it does not know
-that those import `rust_fence` with `--extern`. This adds each user crate
-of rust_fence with the same dependencies plus rust_fence.
+`make -C $KDIR M=... rust-analyzer` takes as crate roots the .rs files named
+in a Makefile or Kbuild of their own directory, so it finds none of ours
+(there is one Kbuild, at the top) but may find copies of the sources under
+build/. This drops those, adds the library crate `rust_fence` (the first
+object of `rust_fence-y` in Kbuild) and each crate of `rust_fence_users`,
+with the dependencies the kernel gives an external module, the users also
+on rust_fence.
 """
 
 import json
@@ -14,40 +17,64 @@ import re
 import sys
 
 
-def users(top: pathlib.Path) -> list:
-    """The crate roots that `use rust_fence`: `rust_fence_users` of Kbuild, as .rs files."""
+def kbuild_objects(top: pathlib.Path, var: str) -> list:
+    """The objects of a Kbuild variable, as .rs paths relative to the top."""
     kbuild = (top / "Kbuild").read_text().replace("\\\n", " ")
-    match = re.search(r"^rust_fence_users\s*:=(.*)$", kbuild, re.MULTILINE)
+    match = re.search(rf"^{re.escape(var)}\s*:=(.*)$", kbuild, re.MULTILINE)
     if not match:
-        sys.exit("Kbuild has no rust_fence_users")
+        sys.exit(f"Kbuild has no {var}")
     return [str(pathlib.Path(o).with_suffix(".rs")) for o in match.group(1).split()]
+
+
+def drop_crates(crates: list, drop) -> list:
+    """The crates `drop` does not select, with their dependencies renumbered."""
+    keep = [i for i, c in enumerate(crates) if not drop(c)]
+    new_index = {old: new for new, old in enumerate(keep)}
+    kept = []
+    for old in keep:
+        crate = crates[old]
+        crate["deps"] = [dict(d, crate=new_index[d["crate"]])
+                         for d in crate["deps"] if d["crate"] in new_index]
+        kept.append(crate)
+    return kept
 
 
 def main() -> None:
     path = pathlib.Path(sys.argv[1])
     top = path.resolve().parent
     project = json.loads(path.read_text())
-    crates = project["crates"]
+    ours = {"rust_fence"} | {pathlib.Path(r).stem for r in kbuild_objects(top, "rust_fence_users")}
+    build = top / "build"
+    crates = drop_crates(project["crates"], lambda c: c.get("display_name") in ours or
+                         build in pathlib.Path(c["root_module"]).resolve().parents)
     index = {c.get("display_name"): i for i, c in enumerate(crates)}
-    if "rust_fence" not in index:
-        sys.exit("rust-project.json has no rust_fence crate")
-    lib = crates[index["rust_fence"]]
-    lib_idx = index["rust_fence"]
+    if "kernel" not in index:
+        sys.exit("rust-project.json has no kernel crate")
+    kernel = crates[index["kernel"]]
+    # What generate_rust_analyzer.py gives a crate of an external module.
+    deps = [{"crate": index[n], "name": n}
+            for n in ("core", "kernel", "pin_init", "zerocopy", "zerocopy_derive") if n in index]
+
+    def add(name: str, root: str, extra_deps: list, cfg: list) -> int:
+        crates.append({
+            "display_name": name,
+            "root_module": str(top / root),
+            "is_workspace_member": True,
+            "is_proc_macro": False,
+            "deps": deps + extra_deps,
+            "cfg": cfg,
+            "edition": kernel.get("edition", "2021"),
+            "env": {"RUST_MODFILE": "This is only for rust-analyzer"},
+        })
+        return len(crates) - 1
+
+    cfg = list(kernel.get("cfg", []))
+    lib_root = kbuild_objects(top, "rust_fence-y")[0]
     # The library's tests are compiled in when KUnit is built in.
-    lib.setdefault("cfg", []).append("rust_fence_kunit")
-    for root in users(top):
-        name = pathlib.Path(root).stem
-        if name in index:
-            continue
-        crate = dict(lib)
-        crate["display_name"] = name
-        crate["root_module"] = str(top / root)
-        crate["deps"] = lib["deps"] + [{"crate": lib_idx, "name": "rust_fence"}]
-        crate["cfg"] = [c for c in lib["cfg"] if c != "rust_fence_kunit"]
-        if "source" in lib:
-            crate["source"] = {"include_dirs": [str(top / pathlib.Path(root).parent)],
-                               "exclude_dirs": []}
-        crates.append(crate)
+    lib = add("rust_fence", lib_root, [], cfg + ["rust_fence_kunit"])
+    for root in kbuild_objects(top, "rust_fence_users"):
+        add(pathlib.Path(root).stem, root, [{"crate": lib, "name": "rust_fence"}], cfg)
+    project["crates"] = crates
     path.write_text(json.dumps(project, indent=4, sort_keys=True) + "\n")
 
 

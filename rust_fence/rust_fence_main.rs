@@ -23,28 +23,20 @@
 //! This module is also a symbol provider: other Rust modules use this crate through
 //! `--extern rust_fence` (see `Kbuild`), and the symbols they use are exported.
 
+// The module is rust_fence.ko, so its crate root cannot be rust_fence.o: name the crate here.
+#![crate_name = "rust_fence"]
+
 use kernel::prelude::*;
 
-// The crate root sits at the top of the tree (it names the module); its
-// submodules live in rust_fence/.
-#[path = "rust_fence/ffi.rs"]
 mod ffi;
 
-#[path = "rust_fence/c_api.rs"]
 mod c_api;
-#[path = "rust_fence/callback.rs"]
 pub mod callback;
-#[path = "rust_fence/fence.rs"]
 pub mod fence;
-#[path = "rust_fence/module_ref.rs"]
 mod module_ref;
-#[path = "rust_fence/ops.rs"]
 pub mod ops;
-#[path = "rust_fence/provider.rs"]
 pub mod provider;
-#[path = "rust_fence/signalling.rs"]
 pub mod signalling;
-#[path = "rust_fence/timeline.rs"]
 pub mod timeline;
 
 pub use callback::{
@@ -75,7 +67,6 @@ pub use timeline::{
 };
 
 #[cfg(rust_fence_kunit)]
-#[path = "rust_fence/kunit.rs"]
 mod kunit;
 
 module! {
