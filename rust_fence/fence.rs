@@ -365,12 +365,13 @@ mod tests {
     use kernel::prelude::*;
     use kernel::sync::rcu;
 
-    use crate::kunit::timeline;
+    use crate::kunit::{
+        timeline,
+        timeline32, //
+    };
     use crate::{
         Fence,
-        FenceOps,
         Interruptible,
-        Timeline,
         WaitError, //
     };
 
@@ -456,22 +457,9 @@ mod tests {
         Ok(())
     }
 
-    /// Test issuer with a 32-bit counter, like sw_sync.
-    struct Seqno32Ops;
-
-    #[vtable]
-    impl FenceOps for Seqno32Ops {
-        const SEQNO_64: bool = false;
-    }
-
     #[test]
     fn seqno32_wraps() -> Result {
-        let tl = Timeline::new(
-            &crate::library_provider()?,
-            c"rust_fence_test",
-            c"seqno32",
-            Seqno32Ops,
-        )?;
+        let tl = timeline32()?;
         let a = tl.issue_at(tl.prealloc()?, u64::from(u32::MAX), ());
         let b = tl.issue_at(tl.prealloc()?, 1, ());
         // Modulo 2^32, 1 comes after 0xffffffff.

@@ -113,6 +113,14 @@ impl FenceOps for PinnedOps {
     const PINS_MODULE: bool = true;
 }
 
+/// Test issuer with a 32-bit counter, like sw_sync.
+pub(crate) struct Seqno32Ops;
+
+#[vtable]
+impl FenceOps for Seqno32Ops {
+    const SEQNO_64: bool = false;
+}
+
 /// References held on this module (rust_fence) once the timeline frees in flight are done.
 pub(crate) fn module_refs() -> i32 {
     // SAFETY: No preconditions; the tests run in process context.
@@ -120,6 +128,16 @@ pub(crate) fn module_refs() -> i32 {
     let module = kernel::module::this_module::<crate::RustFenceModule>().as_ptr();
     // SAFETY: `module` is this module, which is loaded while its tests run.
     unsafe { kernel::bindings::module_refcount(module) }
+}
+
+/// A timeline whose sequence numbers wrap at 32 bits.
+pub(crate) fn timeline32() -> Result<Timeline<Seqno32Ops>> {
+    Timeline::new(
+        &crate::library_provider()?,
+        c"rust_fence_test",
+        c"seqno32",
+        Seqno32Ops,
+    )
 }
 
 pub(crate) fn timeline() -> Result<Timeline<TestOps>> {

@@ -1202,12 +1202,11 @@ mod tests {
     use kernel::prelude::*;
     use kernel::sync::atomic::Relaxed;
 
-    use crate::kunit::timeline;
-    use crate::{
-        Fence,
-        FenceOps,
-        Timeline, //
+    use crate::kunit::{
+        timeline,
+        timeline32, //
     };
+    use crate::Fence;
 
     #[test]
     fn signaling_detaches() -> Result {
@@ -1282,24 +1281,11 @@ mod tests {
         Ok(())
     }
 
-    /// Test issuer with a 32-bit counter, like sw_sync.
-    struct Seqno32Ops;
-
-    #[vtable]
-    impl FenceOps for Seqno32Ops {
-        const SEQNO_64: bool = false;
-    }
-
     /// Fences handed over out of order are kept in timeline order, also across a wrap of a
     /// 32-bit counter: found by number, and signalled as a prefix up to the first not reached.
     #[test]
     fn owned_fences_in_timeline_order() -> Result {
-        let tl = Timeline::new(
-            &crate::library_provider()?,
-            c"rust_fence_test",
-            c"seqno32",
-            Seqno32Ops,
-        )?;
+        let tl = timeline32()?;
         // u32::MAX - 1, u32::MAX, 0, 1, 2 in timeline order.
         let seqnos = [1u64, u64::from(u32::MAX), 2, u64::from(u32::MAX - 1), 0];
         let mut fences = KVec::new();
