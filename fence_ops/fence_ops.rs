@@ -7,12 +7,14 @@
 //! `SW_SYNC_IOC_INC` advances it, `SW_SYNC_GET_DEADLINE` reads a deadline, and closing it
 //! signals what is left with `-ENOENT`. `FENCE_OPS_IOC_SET_FLAGS`, our own ioctl, selects a
 //! module-pinning ops table for the timeline or keeps it alive after close until the module
-//! unloads. `/sys/kernel/debug/fence_ops/info` lists timelines and pending points.
+//! unloads. `/dev/sw_sync` serves the same (`misc.rs`), unless `sw_sync_dev=0`.
+//! `/sys/kernel/debug/fence_ops/info` lists timelines and pending points.
 //!
 //! Fences of the default tables detach when they signal, so the module unloads while they
 //! live on: the [`ProviderRegistration`] runs the unload protocol. This file and `sw_sync.rs`
 //! have no `unsafe`; it is confined to `debugfs.rs` (debugfs files with ioctls, which the kernel
-//! crate does not offer) and `task.rs` (the task name, copied by the C helper in `helpers.c`).
+//! crate does not offer), `misc.rs` (finding the device's shared state from its registration)
+//! and `task.rs` (the task name, copied by the C helper in `helpers.c`).
 
 use kernel::prelude::*;
 use kernel::seq_file::SeqFile;
@@ -33,6 +35,7 @@ use rust_fence::{
 };
 
 mod debugfs;
+mod misc;
 mod sw_sync;
 mod task;
 mod uapi;
@@ -43,6 +46,7 @@ use debugfs::{
     IoctlFile,
     ShowFile, //
 };
+use misc::MiscIoctl;
 use sw_sync::{
     deadline_of,
     show_timeline,
@@ -64,6 +68,12 @@ module! {
     authors: ["rust-fence developers"],
     description: "dma_fence provider serving the sw_sync ABI, unloadable while its fences live",
     license: "GPL",
+    params: {
+        sw_sync_dev: bool {
+            default: true,
+            description: "Serve the sw_sync ABI at /dev/sw_sync too, not only in debugfs",
+        },
+    },
 }
 
 /// Creates a timeline named after the current task, whose value starts at `value`.
@@ -297,9 +307,9 @@ impl ShowFile for InfoFile {
 /// The files hold the module while they are open, so none is open any more when this is
 /// dropped, at module exit.
 struct State {
-    // Dropped in declaration order: the files first, then their directory, then what they
-    // shared.
+    // Dropped in declaration order: the files first, then what they shared.
     _sw_sync: File<Shared>,
+    _sw_sync_dev: Option<Pin<KBox<MiscIoctl<SwSyncFile>>>>,
     _info: File<Shared>,
     _shared: Arc<Shared>,
 }
@@ -324,14 +334,33 @@ impl kernel::Module for FenceOpsModule {
                 GFP_KERNEL,
             )?;
             let dir = Dir::new(c"fence_ops")?;
+            let sw_sync_dev = if module_parameters::sw_sync_dev.value() {
+                let dev = KBox::pin_init(
+                    MiscIoctl::register(c"sw_sync", shared.clone()),
+                    GFP_KERNEL,
+                )
+                .inspect_err(|e| {
+                    pr_err!("cannot register /dev/sw_sync: {e:?} (sw_sync_dev=0 does without)\n")
+                })?;
+                Some(dev)
+            } else {
+                None
+            };
             Ok(State {
                 // The modes of sync/sw_sync and sync/info (drivers/dma-buf/sync_debug.c).
                 _sw_sync: File::ioctl::<SwSyncFile>(&dir, c"sw_sync", 0o644, shared.clone()),
+                _sw_sync_dev: sw_sync_dev,
                 _info: File::show::<InfoFile>(&dir, c"info", 0o444, shared.clone()),
                 _shared: shared,
             })
         })?;
-        pr_info!("loaded: sw_sync ABI at /sys/kernel/debug/fence_ops/sw_sync\n");
+        if module_parameters::sw_sync_dev.value() {
+            pr_info!(
+                "loaded: sw_sync ABI at /sys/kernel/debug/fence_ops/sw_sync and /dev/sw_sync\n"
+            );
+        } else {
+            pr_info!("loaded: sw_sync ABI at /sys/kernel/debug/fence_ops/sw_sync\n");
+        }
         Ok(FenceOpsModule {
             _registration: registration,
         })

@@ -15,9 +15,13 @@ insmod "$moddir/fence_ops.ko" || { rmmod rust_fence; exit 1; }
 insmod "$moddir/fence_holder.ko" || { rmmod fence_ops; rmmod rust_fence; exit 1; }
 
 status=0
-export SW_SYNC_PATH=/sys/kernel/debug/fence_ops/sw_sync SW_SYNC_DRIVER=fence_ops
-"$here/../sw_sync_abi/sw_sync_abi_test" || status=1
-"$here/../sw_sync_abi/compat32_test" || status=1
+# The same ABI through debugfs and through the misc device.
+for path in /sys/kernel/debug/fence_ops/sw_sync /dev/sw_sync; do
+	echo "# sw_sync ABI through $path"
+	export SW_SYNC_PATH=$path SW_SYNC_DRIVER=fence_ops
+	"$here/../sw_sync_abi/sw_sync_abi_test" || status=1
+	"$here/../sw_sync_abi/compat32_test" || status=1
+done
 unset SW_SYNC_PATH SW_SYNC_DRIVER
 
 "$here/unload_test" || status=1

@@ -22,15 +22,25 @@ check() { # description, command...
 }
 
 ktap_print_header
-ktap_set_plan 7
+ktap_set_plan 10
 
 mark
 check "insmod rust_fence.ko loads the library" \
 	sh -c "insmod $moddir/rust_fence.ko && dmesg | tail -n +$(($(cat /tmp/rf-mark) + 1)) | grep -q 'rust_fence: loaded'"
 
+# sw_sync_dev=0: debugfs only.
+check "insmod fence_ops.ko sw_sync_dev=0 serves no /dev/sw_sync" \
+	sh -c "insmod $moddir/fence_ops.ko sw_sync_dev=0 && test -e $dir/sw_sync &&
+		! test -e /dev/sw_sync && rmmod fence_ops"
+
 mark
-check "insmod fence_ops.ko serves $dir/sw_sync" \
-	sh -c "insmod $moddir/fence_ops.ko && test -e $dir/sw_sync"
+check "insmod fence_ops.ko serves $dir/sw_sync and /dev/sw_sync" \
+	sh -c "insmod $moddir/fence_ops.ko && test -e $dir/sw_sync && test -c /dev/sw_sync"
+# An open /dev/sw_sync is a timeline, like an open debugfs file: it keeps
+# the module loaded until it is closed.
+check "an open /dev/sw_sync keeps fence_ops loaded" sh -c "
+	exec 3</dev/sw_sync && ! rmmod fence_ops 2>/dev/null && grep -q '^fence_ops ' /proc/modules &&
+	grep -q 'detachable, open: 0 pending' $dir/info"
 check "fence_ops is registered as a provider (its info file)" \
 	grep -q '^provider "fence_ops": 0 issued, 0 pending, 0 pinned$' $dir/info
 # The modes of sync/sw_sync and sync/info: 0644 and 0444.
@@ -52,6 +62,7 @@ rmmod fence_ops
 check "rmmod fence_ops runs the unload protocol and removes its files" sh -c "
 	dmesg | tail -n +$(($(cat /tmp/rf-mark) + 1)) | grep -q 'fence_ops: unload protocol done in' &&
 	! grep -q '^fence_ops ' /proc/modules && ! test -e $dir"
+check "rmmod fence_ops removes /dev/sw_sync" sh -c "! test -e /dev/sw_sync"
 
 mark
 rmmod rust_fence
