@@ -19,6 +19,7 @@ use kernel::sync::aref::ARef;
 use crate::{
     Fence,
     FenceOps,
+    FenceSlot,
     Timeline, //
 };
 
@@ -114,12 +115,11 @@ pub(crate) unsafe extern "C" fn rust_fence_timeline_destroy(tl: *mut CTimeline) 
     }
 }
 
-fn issue(tl: &CTimeline) -> Result<ARef<Fence>> {
-    let slot = tl.timeline.prealloc()?;
+fn issue(tl: &CTimeline, slot: FenceSlot) -> ARef<Fence> {
     let fence = tl.timeline.issue(slot, ());
     let shared = fence.fence_ref();
     fence.into_timeline();
-    Ok(shared)
+    shared
 }
 
 /// Issues a fence; see `rust_fence_issue()` in the header.
@@ -134,9 +134,138 @@ pub(crate) unsafe extern "C" fn rust_fence_issue(tl: *mut CTimeline) -> *mut bin
         return EINVAL.to_ptr();
     }
     // SAFETY: Guaranteed by the caller.
-    match issue(unsafe { &*tl }) {
-        Ok(fence) => ARef::into_raw(fence).as_ptr().cast(),
+    let tl = unsafe { &*tl };
+    match tl.timeline.prealloc() {
+        Ok(slot) => ARef::into_raw(issue(tl, slot)).as_ptr().cast(),
         Err(e) => e.to_ptr(),
+    }
+}
+
+/// `struct rust_fence_slot` of the C API: the memory of a [`FenceSlot`].
+pub(crate) struct CSlot;
+
+/// Allocates a fence; see `rust_fence_prealloc()` in the header.
+///
+/// # Safety
+///
+/// A pointer that is not NULL or an error must be a live timeline of this API.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_fence_prealloc(tl: *mut CTimeline) -> *mut CSlot {
+    if is_err_or_null(tl) {
+        pr_err!("rust_fence_prealloc: invalid timeline pointer {:p}\n", tl);
+        return EINVAL.to_ptr();
+    }
+    // SAFETY: Guaranteed by the caller.
+    match unsafe { &*tl }.timeline.prealloc() {
+        Ok(slot) => slot.into_raw().cast(),
+        Err(e) => e.to_ptr(),
+    }
+}
+
+/// Issues a fence in a slot; see `rust_fence_issue_slot()` in the header.
+///
+/// # Safety
+///
+/// A pointer that is not NULL or an error must be a live timeline of this API, and `slot` one
+/// from `rust_fence_prealloc()` that was neither issued nor freed.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_fence_issue_slot(
+    tl: *mut CTimeline,
+    slot: *mut CSlot,
+) -> *mut bindings::dma_fence {
+    if is_err_or_null(tl) || is_err_or_null(slot) {
+        pr_err!(
+            "rust_fence_issue_slot: invalid timeline {:p} or slot {:p}\n",
+            tl,
+            slot
+        );
+        return EINVAL.to_ptr();
+    }
+    // SAFETY: Guaranteed by the caller; the slot is consumed here.
+    let (tl, slot) = unsafe { (&*tl, FenceSlot::from_raw(slot.cast())) };
+    ARef::into_raw(issue(tl, slot)).as_ptr().cast()
+}
+
+/// Frees an unused slot; see `rust_fence_slot_free()` in the header.
+///
+/// # Safety
+///
+/// A pointer that is not NULL or an error must come from `rust_fence_prealloc()` and be neither
+/// issued nor freed.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_fence_slot_free(slot: *mut CSlot) {
+    if !is_err_or_null(slot) {
+        // SAFETY: Guaranteed by the caller.
+        drop(unsafe { FenceSlot::from_raw(slot.cast()) });
+    }
+}
+
+/// Returns the issuer word of `fence` if `tl` issued it, with a message otherwise.
+///
+/// # Safety
+///
+/// `tl` and `fence` are NULL, errors, or live objects (a timeline of this API and a fence the
+/// caller holds a reference to) for `'a`.
+unsafe fn private_word<'a>(
+    what: &str,
+    tl: *mut CTimeline,
+    fence: *mut bindings::dma_fence,
+) -> Option<&'a kernel::sync::atomic::Atomic<u64>> {
+    if is_err_or_null(tl) || is_err_or_null(fence) {
+        pr_err!("{}: invalid timeline {:p} or fence {:p}\n", what, tl, fence);
+        return None;
+    }
+    // SAFETY: Guaranteed by the caller.
+    let (tl, fence) = unsafe { (&*tl, Fence::from_raw(fence)) };
+    let word = tl.timeline.issuer_word(fence);
+    if word.is_none() {
+        pr_err!(
+            "{}: fence {}:{} was not issued by timeline {:?}\n",
+            what,
+            fence.context(),
+            fence.seqno(),
+            tl.timeline.timeline_name()
+        );
+    }
+    word
+}
+
+/// Sets the private pointer of a fence; see `rust_fence_set_private()` in the header.
+///
+/// # Safety
+///
+/// As for `rust_fence_signal()`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_fence_set_private(
+    tl: *mut CTimeline,
+    fence: *mut bindings::dma_fence,
+    private: *mut c_void,
+) -> c_int {
+    // SAFETY: Guaranteed by the caller.
+    match unsafe { private_word("rust_fence_set_private", tl, fence) } {
+        Some(word) => {
+            // The word is plain data: the pointer is stored, never followed.
+            word.store(private as usize as u64, kernel::sync::atomic::Relaxed);
+            0
+        }
+        None => EINVAL.to_errno(),
+    }
+}
+
+/// Reads the private pointer of a fence; see `rust_fence_private()` in the header.
+///
+/// # Safety
+///
+/// As for `rust_fence_signal()`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rust_fence_private(
+    tl: *mut CTimeline,
+    fence: *mut bindings::dma_fence,
+) -> *mut c_void {
+    // SAFETY: Guaranteed by the caller.
+    match unsafe { private_word("rust_fence_private", tl, fence) } {
+        Some(word) => word.load(kernel::sync::atomic::Relaxed) as usize as *mut c_void,
+        None => core::ptr::null_mut(),
     }
 }
 

@@ -22,6 +22,11 @@
 EXPORT_RUST_FUNCTION_GPL(rust_fence_timeline_create);
 EXPORT_RUST_FUNCTION_GPL(rust_fence_timeline_destroy);
 EXPORT_RUST_FUNCTION_GPL(rust_fence_issue);
+EXPORT_RUST_FUNCTION_GPL(rust_fence_prealloc);
+EXPORT_RUST_FUNCTION_GPL(rust_fence_issue_slot);
+EXPORT_RUST_FUNCTION_GPL(rust_fence_slot_free);
+EXPORT_RUST_FUNCTION_GPL(rust_fence_set_private);
+EXPORT_RUST_FUNCTION_GPL(rust_fence_private);
 EXPORT_RUST_FUNCTION_GPL(rust_fence_signal);
 EXPORT_RUST_FUNCTION_GPL(rust_fence_sync_file_fd);
 

@@ -1074,6 +1074,25 @@ pub struct FenceSlot {
     alloc: KBox<MaybeUninit<FenceAlloc>>,
 }
 
+impl FenceSlot {
+    /// Hands the memory to C as an opaque pointer (`struct rust_fence_slot` of the C API).
+    pub(crate) fn into_raw(self) -> *mut c_void {
+        KBox::into_raw(self.alloc).cast()
+    }
+
+    /// Takes back memory handed out by [`FenceSlot::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`FenceSlot::into_raw`] and is not used again.
+    pub(crate) unsafe fn from_raw(ptr: *mut c_void) -> Self {
+        Self {
+            // SAFETY: Guaranteed by the caller: the pointer of a `KBox` of this type.
+            alloc: unsafe { KBox::from_raw(ptr.cast()) },
+        }
+    }
+}
+
 /// The issuer's handle of a fence: the only object that can signal it.
 ///
 /// [`signal`](DriverFence::signal) and [`signal_with_error`](DriverFence::signal_with_error)

@@ -68,7 +68,8 @@ gcc "${cflags[@]}" -Wno-error -w -I "$sync_src" -I "$sync" -include "$TOP/script
 	"$sync_src"/sync_stress_merge.c
 rm -rf "$sync_src"
 
-# Test modules: the C driver built on the C API of rust_fence.
-make -s -C "$kdir" M="$TOP/selftests/c_consumer" LLVM="$LLVM_SUFFIX" \
+# Test modules: the C driver built on the C API of rust_fence, with the
+# extra warnings (W=1) a driver tree builds with.
+make -s -C "$kdir" M="$TOP/selftests/c_consumer" LLVM="$LLVM_SUFFIX" W=1 KCFLAGS=-Werror \
 	KBUILD_EXTRA_SYMBOLS="$TOP/Module.symvers" RUST_FENCE="$TOP" modules
 cp "$TOP/selftests/c_consumer/rf_c_consumer.ko" "$out/c_consumer/"

@@ -17,6 +17,7 @@
 #include <linux/types.h>
 
 struct dma_fence;
+struct rust_fence_slot;
 struct rust_fence_timeline;
 
 /**
@@ -53,7 +54,69 @@ void rust_fence_timeline_destroy(struct rust_fence_timeline *tl);
 struct dma_fence *rust_fence_issue(struct rust_fence_timeline *tl);
 
 /**
- * rust_fence_signal - signal a fence issued by rust_fence_issue()
+ * rust_fence_prealloc - allocate the memory of one fence ahead of issuing it
+ * @tl: the timeline the fence will be issued by
+ *
+ * The dma_fence signalling rules forbid allocating in the path that must
+ * end in a signal (a DRM driver's run_job, a fence callback): allocate
+ * there with this, then issue with rust_fence_issue_slot(), which cannot
+ * fail. Sleeps (GFP_KERNEL).
+ *
+ * Return: the memory of one fence, for rust_fence_issue_slot() or
+ * rust_fence_slot_free(), or an ERR_PTR(): -EINVAL for a NULL @tl, -ENOMEM.
+ */
+struct rust_fence_slot *rust_fence_prealloc(struct rust_fence_timeline *tl);
+
+/**
+ * rust_fence_issue_slot - issue the next fence of a timeline in preallocated memory
+ * @tl: the timeline
+ * @slot: memory from rust_fence_prealloc(), consumed
+ *
+ * As rust_fence_issue(), but with no allocation: it neither sleeps nor
+ * fails for valid arguments, and may be called in any context, interrupt
+ * handlers included.
+ *
+ * Return: a new reference to the fence, to be dropped with dma_fence_put(),
+ * or ERR_PTR(-EINVAL) for a NULL or error @tl or @slot (then @slot, if
+ * valid, is still the caller's).
+ */
+struct dma_fence *rust_fence_issue_slot(struct rust_fence_timeline *tl,
+					struct rust_fence_slot *slot);
+
+/**
+ * rust_fence_slot_free - free memory from rust_fence_prealloc() that was not used
+ * @slot: the slot; NULL and error pointers are ignored
+ */
+void rust_fence_slot_free(struct rust_fence_slot *slot);
+
+/**
+ * rust_fence_set_private - set the driver-private pointer of a fence
+ * @tl: the timeline that issued @fence
+ * @fence: the fence
+ * @priv: the pointer; NULL at issue
+ *
+ * The pointer is kept with the fence for as long as it lives, also after it
+ * signalled, and only @tl's owner reads it back (rust_fence_private()).
+ * Any context.
+ *
+ * Return: 0, or -EINVAL if @fence was not issued by @tl.
+ */
+int rust_fence_set_private(struct rust_fence_timeline *tl, struct dma_fence *fence, void *priv);
+
+/**
+ * rust_fence_private - read the driver-private pointer of a fence
+ * @tl: the timeline that issued @fence
+ * @fence: the fence
+ *
+ * Any context.
+ *
+ * Return: what rust_fence_set_private() set last, or NULL if nothing was
+ * set or @fence was not issued by @tl.
+ */
+void *rust_fence_private(struct rust_fence_timeline *tl, struct dma_fence *fence);
+
+/**
+ * rust_fence_signal - signal a fence issued by rust_fence_issue() or rust_fence_issue_slot()
  * @tl: the timeline that issued @fence
  * @fence: the fence
  * @error: 0, or a negative errno the fence completes with

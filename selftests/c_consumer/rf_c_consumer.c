@@ -15,6 +15,7 @@
 #include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
+#include <linux/irq_work.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -34,12 +35,19 @@ static DEFINE_MUTEX(pending_lock);
 static long rf_c_issue(struct rf_c_issue __user *uarg)
 {
 	struct rf_c_issue arg = {};
+	struct rust_fence_slot *slot;
 	struct dma_fence *fence;
 	int ret;
 
-	fence = rust_fence_issue(timeline);
-	if (IS_ERR(fence))
+	/* Allocate first: issuing in the slot cannot fail. */
+	slot = rust_fence_prealloc(timeline);
+	if (IS_ERR(slot))
+		return PTR_ERR(slot);
+	fence = rust_fence_issue_slot(timeline, slot);
+	if (IS_ERR(fence)) {
+		rust_fence_slot_free(slot);
 		return PTR_ERR(fence);
+	}
 
 	mutex_lock(&pending_lock);
 	ret = xa_insert(&pending, fence->seqno, fence, GFP_KERNEL);
@@ -104,10 +112,58 @@ static const struct file_operations rf_c_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+/* A fence issued and signalled in hard interrupt context. */
+struct rf_c_irq_issue {
+	struct irq_work work;
+	struct rust_fence_slot *slot;
+	struct dma_fence *fence;
+	bool in_hardirq;
+	int signal_ret;
+};
+
+static void rf_c_irq_issue_fn(struct irq_work *work)
+{
+	struct rf_c_irq_issue *t = container_of(work, struct rf_c_irq_issue, work);
+
+	t->in_hardirq = in_hardirq();
+	t->fence = rust_fence_issue_slot(timeline, t->slot);
+	if (!IS_ERR(t->fence))
+		t->signal_ret = rust_fence_signal(timeline, t->fence, 0);
+}
+
+/*
+ * rust_fence_issue_slot() and rust_fence_signal() from an interrupt
+ * handler, as a driver's completion interrupt calls them: a sleep in them
+ * is a splat (CONFIG_DEBUG_ATOMIC_SLEEP) that fails the test run. Not a
+ * "hard" irq_work: like a driver's interrupt handler, which PREEMPT_RT
+ * runs in a thread, it may take the fences' spinlock_t locks (lockdep
+ * checks that too).
+ */
+static int rf_c_check_irq_issue(void)
+{
+	struct rf_c_irq_issue t = { .work = IRQ_WORK_INIT(rf_c_irq_issue_fn) };
+	int ret = 0;
+
+	t.slot = rust_fence_prealloc(timeline);
+	if (IS_ERR(t.slot))
+		return PTR_ERR(t.slot);
+	irq_work_queue(&t.work);
+	irq_work_sync(&t.work);
+	if (IS_ERR(t.fence)) {
+		rust_fence_slot_free(t.slot);
+		return PTR_ERR(t.fence);
+	}
+	if (!t.in_hardirq || t.signal_ret || !dma_fence_is_signaled(t.fence))
+		ret = -EINVAL;
+	dma_fence_put(t.fence);
+	return ret;
+}
+
 /* Misuse of the C API must be refused with -EINVAL, never crash. */
 static int rf_c_check_misuse(void)
 {
 	struct rust_fence_timeline *other;
+	struct rust_fence_slot *slot;
 	struct dma_fence *fence, *stub;
 	int failed = 0;
 
@@ -115,12 +171,34 @@ static int rf_c_check_misuse(void)
 		failed++;
 	if (PTR_ERR(rust_fence_issue(NULL)) != -EINVAL)
 		failed++;
+	if (PTR_ERR(rust_fence_prealloc(NULL)) != -EINVAL)
+		failed++;
 	if (rust_fence_sync_file_fd(NULL, 0) != -EINVAL)
 		failed++;
+
+	/* A refused issue leaves the slot to the caller, who frees it. */
+	slot = rust_fence_prealloc(timeline);
+	if (IS_ERR(slot))
+		return PTR_ERR(slot);
+	if (PTR_ERR(rust_fence_issue_slot(NULL, slot)) != -EINVAL)
+		failed++;
+	if (PTR_ERR(rust_fence_issue_slot(timeline, NULL)) != -EINVAL)
+		failed++;
+	rust_fence_slot_free(slot);
+	rust_fence_slot_free(NULL);
 
 	fence = rust_fence_issue(timeline);
 	if (IS_ERR(fence))
 		return PTR_ERR(fence);
+
+	/* A driver-private pointer per fence, NULL at issue. */
+	if (rust_fence_private(timeline, fence))
+		failed++;
+	if (rust_fence_set_private(timeline, fence, &timeline) ||
+	    rust_fence_private(timeline, fence) != &timeline)
+		failed++;
+	if (rust_fence_set_private(NULL, fence, NULL) != -EINVAL)
+		failed++;
 	if (rust_fence_signal(NULL, fence, 0) != -EINVAL)
 		failed++;
 	if (rust_fence_signal(timeline, fence, 1) != -EINVAL)
@@ -132,6 +210,9 @@ static int rf_c_check_misuse(void)
 	stub = dma_fence_get_stub();
 	if (rust_fence_signal(timeline, stub, 0) != -EINVAL)
 		failed++;
+	if (rust_fence_set_private(timeline, stub, NULL) != -EINVAL ||
+	    rust_fence_private(timeline, stub))
+		failed++;
 	dma_fence_put(stub);
 
 	/* Nor is a fence of another timeline. */
@@ -141,6 +222,9 @@ static int rf_c_check_misuse(void)
 	} else {
 		if (rust_fence_signal(other, fence, 0) != -EINVAL)
 			failed++;
+		if (rust_fence_set_private(other, fence, NULL) != -EINVAL ||
+		    rust_fence_private(other, fence))
+			failed++;
 		rust_fence_timeline_destroy(other);
 	}
 
@@ -148,6 +232,9 @@ static int rf_c_check_misuse(void)
 	if (rust_fence_signal(timeline, fence, 0) || !dma_fence_is_signaled(fence))
 		failed++;
 	if (rust_fence_signal(timeline, fence, 0) != -EINVAL)
+		failed++;
+	/* The private pointer outlives the signal, as the fence does. */
+	if (rust_fence_private(timeline, fence) != &timeline)
 		failed++;
 	dma_fence_put(fence);
 
@@ -169,6 +256,13 @@ static int __init rf_c_consumer_init(void)
 		return ret;
 	}
 	pr_info("rf_c_consumer: misuse of the C API refused with -EINVAL\n");
+	ret = rf_c_check_irq_issue();
+	if (ret) {
+		pr_err("rf_c_consumer: issue and signal in hard interrupt context failed: %d\n", ret);
+		rust_fence_timeline_destroy(timeline);
+		return ret;
+	}
+	pr_info("rf_c_consumer: fence issued and signalled in hard interrupt context\n");
 
 	dir = debugfs_create_dir("rf_c_consumer", NULL);
 	debugfs_create_file("fences", 0600, dir, NULL, &rf_c_fops);
