@@ -13,7 +13,7 @@ C_SOURCES = $(shell find . \( -name '*.c' -o -name '*.h' \) -not -path './build/
 	-not -path './.git/*' -not -name '*.mod.c' -not -name '*_generated.h')
 
 .PHONY: all modules kdir-ok setup kernel check check-full run vm rust-analyzer fmt \
-	fmtcheck clippy checkpatch clean help bench
+	fmtcheck clippy checkpatch clean help bench install-dev
 
 all: modules
 
@@ -45,6 +45,18 @@ bench:
 
 vm: modules
 	@MODULES="$(CURDIR)/rust_fence.ko $(CURDIR)/fence_ops.ko" KDIR="$(KDIR)" scripts/vm.sh
+
+# What a module built elsewhere needs to use the library, after `make`:
+# the crate's metadata and the exports (Rust, see examples/rust_provider),
+# and the C API's header. Both must come from the same kernel build and
+# rustc as the module.
+install-dev:
+	@[ -n "$(DESTDIR)" ] || { echo 'usage: make install-dev DESTDIR=<dir>' >&2; exit 1; }
+	@[ -f librust_fence.rmeta ] && [ -f Module.symvers ] || \
+		{ echo 'install-dev: build the modules first (make)' >&2; exit 1; }
+	install -d $(DESTDIR)/include
+	install -m 0644 librust_fence.rmeta Module.symvers $(DESTDIR)/
+	install -m 0644 rust_fence/include/rust_fence.h $(DESTDIR)/include/
 
 rust-analyzer: kdir-ok
 	$(KMAKE) rust-analyzer
@@ -79,4 +91,5 @@ help:
 	@echo '  make vm CMD=... [ADD="files"] [LOAD=no] [SMP=2] [TIMEOUT=s]  run a command in the VM'
 	@echo '  make setup        install packages, rust-src, bindgen and the kernel source'
 	@echo '  make kernel       build the test kernel into the cache (~/.cache/rust-fence)'
+	@echo '  make install-dev DESTDIR=dir  install what modules built elsewhere need (examples/rust_provider)'
 	@echo '  make rust-analyzer / fmt / fmtcheck / clippy / checkpatch / clean'

@@ -73,3 +73,9 @@ rm -rf "$sync_src"
 make -s -C "$kdir" M="$TOP/selftests/c_consumer" LLVM="$LLVM_SUFFIX" W=1 KCFLAGS=-Werror \
 	KBUILD_EXTRA_SYMBOLS="$TOP/Module.symvers" RUST_FENCE="$TOP" modules
 cp "$TOP/selftests/c_consumer/rf_c_consumer.ko" "$out/c_consumer/"
+# A Rust provider built outside the tree, against an installed rust_fence.
+dev=$(realpath -m "$out/.rust_fence-dev")
+make -s -C "$TOP" install-dev DESTDIR="$dev" >/dev/null
+make -s -C "$kdir" M="$TOP/examples/rust_provider" LLVM="$LLVM_SUFFIX" RUST_FENCE="$dev" modules
+cp "$TOP/examples/rust_provider/rf_example.ko" "$out/modules/"
+rm -rf "$dev"

@@ -22,7 +22,7 @@ check() { # description, command...
 }
 
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 12
 
 mark
 check "insmod rust_fence.ko loads the library" \
@@ -56,6 +56,19 @@ else
 	check "rmmod rust_fence is refused while fence_ops uses it" \
 		grep -q '^rust_fence [0-9]* 1 fence_ops,' /proc/modules
 fi
+
+# A provider built outside the tree against an installed rust_fence
+# (examples/rust_provider): loads, and unloads while the library stays.
+mark
+check "rf_example.ko, built outside the tree, loads and issues fences" sh -c "
+	insmod $(dirname "$0")/rf_example.ko &&
+	dmesg | tail -n +$(($(cat /tmp/rf-mark) + 1)) | grep -q 'rf_example: issued fences'"
+mark
+check "rmmod rf_example cancels its pending fence; rust_fence stays" sh -c "
+	rmmod rf_example &&
+	dmesg | tail -n +$(($(cat /tmp/rf-mark) + 1)) |
+		grep -q 'rf_example: unload protocol done.*2 issued, 1 cancelled at unload' &&
+	grep -q '^rust_fence ' /proc/modules"
 
 mark
 rmmod fence_ops
