@@ -25,6 +25,25 @@ unsafe extern "C" {
         -> bindings::ktime_t;
     pub(crate) fn rust_fence_helper_signal(fence: *mut bindings::dma_fence, error: c_int) -> bool;
     pub(crate) fn rust_fence_helper_has_ops(fence: *mut bindings::dma_fence) -> bool;
+    pub(crate) fn rust_fence_helper_is_container(fence: *mut bindings::dma_fence) -> bool;
+    pub(crate) fn rust_fence_helper_is_chain(fence: *mut bindings::dma_fence) -> bool;
+    pub(crate) fn rust_fence_helper_array_create(
+        fences: *mut *mut bindings::dma_fence,
+        num_fences: c_int,
+    ) -> *mut bindings::dma_fence;
+    pub(crate) fn rust_fence_helper_chain_create(
+        prev: *mut bindings::dma_fence,
+        fence: *mut bindings::dma_fence,
+        seqno: u64,
+    ) -> *mut bindings::dma_fence;
+    // Exported by the core (drivers/dma-buf/dma-fence-unwrap.c); not in the kernel's bindings.
+    pub(crate) fn dma_fence_unwrap_first(
+        head: *mut bindings::dma_fence,
+        cursor: *mut crate::container::UnwrapCursor,
+    ) -> *mut bindings::dma_fence;
+    pub(crate) fn dma_fence_unwrap_next(
+        cursor: *mut crate::container::UnwrapCursor,
+    ) -> *mut bindings::dma_fence;
     pub(crate) fn rust_fence_helper_sync_file_get_fence(fd: c_int) -> *mut bindings::dma_fence;
     // Returns a `struct file *`; declared as `void *` since the binding of `struct file` is
     // not FFI-safe for rustc.

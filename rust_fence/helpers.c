@@ -11,6 +11,9 @@
  */
 
 #include <linux/dma-fence.h>
+#include <linux/dma-fence-array.h>
+#include <linux/dma-fence-chain.h>
+#include <linux/dma-fence-unwrap.h>
 #include <linux/export.h>
 #include <linux/fcntl.h>
 #include <linux/list.h>
@@ -88,6 +91,56 @@ bool rust_fence_helper_signal(struct dma_fence *fence, int error)
 	return signalled;
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_signal);
+
+/* Tells whether @fence is a dma_fence_array or a dma_fence_chain. */
+bool rust_fence_helper_is_container(struct dma_fence *fence)
+{
+	return dma_fence_is_container(fence);
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_is_container);
+
+/* Tells whether @fence is a dma_fence_chain. */
+bool rust_fence_helper_is_chain(struct dma_fence *fence)
+{
+	return dma_fence_is_chain(fence);
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_is_chain);
+
+/*
+ * A dma_fence_array of @num_fences fences on a context of its own: owns
+ * @fences (kmalloc()ed) and their references on success; NULL (nothing
+ * taken) if it cannot be allocated.
+ */
+struct dma_fence *rust_fence_helper_array_create(struct dma_fence **fences, int num_fences)
+{
+	struct dma_fence_array *array;
+
+	array = dma_fence_array_create(num_fences, fences, dma_fence_context_alloc(1), 1);
+	return array ? &array->base : NULL;
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_array_create);
+
+/*
+ * A dma_fence_chain link for @fence after @prev (may be NULL): takes both
+ * references on success; NULL (nothing taken) if it cannot be allocated.
+ */
+struct dma_fence *rust_fence_helper_chain_create(struct dma_fence *prev, struct dma_fence *fence,
+						 u64 seqno)
+{
+	struct dma_fence_chain *chain = dma_fence_chain_alloc();
+
+	if (!chain)
+		return NULL;
+	dma_fence_chain_init(chain, prev, fence, seqno);
+	return &chain->base;
+}
+EXPORT_SYMBOL_GPL(rust_fence_helper_chain_create);
+
+/* The layout container.rs mirrors as `UnwrapCursor`. */
+static_assert(sizeof(struct dma_fence_unwrap) == 24);
+static_assert(offsetof(struct dma_fence_unwrap, chain) == 0);
+static_assert(offsetof(struct dma_fence_unwrap, array) == 8);
+static_assert(offsetof(struct dma_fence_unwrap, index) == 16);
 
 /* Tells whether @fence still points to an ops table: false once detached. */
 bool rust_fence_helper_has_ops(struct dma_fence *fence)

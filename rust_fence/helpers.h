@@ -25,6 +25,11 @@ bool rust_fence_helper_is_later(struct dma_fence *f1, struct dma_fence *f2);
 ktime_t rust_fence_helper_timestamp(struct dma_fence *fence);
 bool rust_fence_helper_signal(struct dma_fence *fence, int error);
 bool rust_fence_helper_has_ops(struct dma_fence *fence);
+bool rust_fence_helper_is_container(struct dma_fence *fence);
+bool rust_fence_helper_is_chain(struct dma_fence *fence);
+struct dma_fence *rust_fence_helper_array_create(struct dma_fence **fences, int num_fences);
+struct dma_fence *rust_fence_helper_chain_create(struct dma_fence *prev, struct dma_fence *fence,
+						 u64 seqno);
 struct file *rust_fence_helper_sync_file_create(struct dma_fence *fence);
 bool rust_fence_helper_begin_signalling(void);
 void rust_fence_helper_end_signalling(bool cookie);

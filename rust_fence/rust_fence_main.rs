@@ -17,6 +17,7 @@
 //! - [`FenceOps`]: the issuer's operations, turned into a `dma_fence_ops` table that detaches
 //!   on signal, or, if the type says so, pins the implementing module.
 //! - [`ProviderRegistration`]: a module's registration, which runs the unload protocol.
+//! - [`fence_array`], [`fence_chain`], [`Fence::contained_fences`]: the core's fence containers.
 //! - [`FenceCallback`], [`SignallingSection`], [`SyncFileFd`]: callbacks, lockdep signalling
 //!   annotations, sync_file fds.
 //!
@@ -32,6 +33,7 @@ mod ffi;
 
 mod c_api;
 pub mod callback;
+pub mod container;
 pub mod fence;
 mod module_ref;
 pub mod ops;
@@ -45,6 +47,11 @@ pub use callback::{
     FenceCallbackFn,
     QueueWorkOnSignal,
     Registration, //
+};
+pub use container::{
+    fence_array,
+    fence_chain,
+    ContainedFences, //
 };
 pub use fence::{
     Fence,

@@ -25,7 +25,7 @@ fi
 
 # One suite per file of the crate, next to the code it tests.
 suites="rust_fence_fence rust_fence_timeline rust_fence_ops rust_fence_callback
-	rust_fence_signalling rust_fence_provider"
+	rust_fence_signalling rust_fence_provider rust_fence_container"
 status=0
 for suite in $suites; do
 	if [ -f $kunit/$suite/results ]; then
