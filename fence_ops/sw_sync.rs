@@ -152,8 +152,14 @@ impl SwTimeline {
     ///
     /// The ioctls of a timeline are serialised by its file, so no increment runs meanwhile.
     fn point(&self, value: u32) -> Result<ARef<Fence>> {
-        // sw_sync hands out the same fence for the same pending point.
-        if let Some(fence) = self.timeline.find_owned_seqno(u64::from(value)) {
+        // sw_sync hands out the same fence for the same pending point, while anyone holds it.
+        // Its point dies with the last reference, and a new one has no deadline; ours stays on
+        // the timeline, so it starts over as that new point.
+        if let Some((fence, shared)) = self.timeline.find_owned_seqno_shared(u64::from(value)) {
+            if let (false, Some(point)) = (shared, self.timeline.issued(&fence)) {
+                point.issuer_word().store(0, Relaxed);
+                point.set_issuer_flag(false);
+            }
             return Ok(fence);
         }
         let slot = self.timeline.prealloc()?;

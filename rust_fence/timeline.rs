@@ -930,16 +930,31 @@ impl<T: FenceOps> Timeline<T> {
     /// The timeline keeps the fences it owns in timeline order, and searches from the latest:
     /// finding one of the latest fences, or that a number beyond them has none, is quick.
     pub fn find_owned_seqno(&self, seqno: u64) -> Option<ARef<Fence>> {
+        self.find_owned_seqno_shared(seqno).map(|(fence, _)| fence)
+    }
+
+    /// As [`Timeline::find_owned_seqno`], and also returns whether anyone but the timeline held a
+    /// reference to the fence when it was found.
+    ///
+    /// A fence that only its timeline holds is one nobody can reach any more but through the
+    /// timeline: an issuer whose fences die with their last user's reference (as sw_sync's
+    /// points do) treats it as gone.
+    pub fn find_owned_seqno_shared(&self, seqno: u64) -> Option<(ARef<Fence>, bool)> {
         let header = self.header();
         let _pending = header.pending.lock();
         let head = header.owned_fences.get();
-        // SAFETY: As in `find_owned`.
+        // SAFETY: As in `find_owned`; the list's reference keeps each fence alive while we read
+        // its reference count too.
         unsafe {
             let mut link = (*head).prev;
             while link != head {
                 let fence = FenceAlloc::from_link(link);
                 if (*fence).seqno == seqno {
-                    return Some(ARef::from(Fence::from_raw(fence)));
+                    // The list holds one reference. Under its lock no other one can appear
+                    // but from a holder, and a volatile read is what `kref_read()` does.
+                    let refs =
+                        ptr::read_volatile(ptr::addr_of!((*fence).refcount.refcount.refs.counter));
+                    return Some((ARef::from(Fence::from_raw(fence)), refs > 1));
                 }
                 if !header.is_later((*fence).seqno, seqno) {
                     return None;
