@@ -41,15 +41,29 @@ fn reached(point: u32, value: u32) -> bool {
 
 /// The earliest deadline a waiter set on a point is kept in the fence's issuer word, which
 /// outlives the point: sw_sync still reports it after the signal. Zero means none, so the
-/// deadline is stored with its sign bit flipped (losing only `KTIME_MIN`).
+/// deadline is stored with its sign bit flipped; `KTIME_MIN`, whose word would be zero, is the
+/// fence's issuer flag instead (it is the earliest, so no later deadline replaces it).
 const DEADLINE_SET: u64 = 1 << 63;
 
 fn decode_deadline(word: u64) -> Option<i64> {
     (word != 0).then_some((word ^ DEADLINE_SET) as i64)
 }
 
+/// Returns the deadline recorded on a point, if any.
+fn deadline(fence: &IssuedFence) -> Option<i64> {
+    if fence.issuer_flag() {
+        return Some(i64::MIN);
+    }
+    decode_deadline(fence.issuer_word().load(Relaxed))
+}
+
 /// Records `deadline_ns` unless an earlier deadline is already there.
-fn set_earliest_deadline(word: &Atomic<u64>, deadline_ns: i64) {
+fn set_earliest_deadline(fence: &IssuedFence, deadline_ns: i64) {
+    if deadline_ns == i64::MIN {
+        fence.set_issuer_flag(true);
+        return;
+    }
+    let word = fence.issuer_word();
     let mut cur = word.load(Relaxed);
     loop {
         if decode_deadline(cur).is_some_and(|d| d <= deadline_ns) {
@@ -65,8 +79,7 @@ fn set_earliest_deadline(word: &Atomic<u64>, deadline_ns: i64) {
 /// Returns the deadline set on a fence of `timeline`: `EINVAL` if the fence is not one of its
 /// points, `ENOENT` if no deadline was set.
 pub(crate) fn deadline_of<T: FenceOps>(timeline: &Timeline<T>, fence: &Fence) -> Result<i64> {
-    let word = timeline.issuer_word(fence).ok_or(EINVAL)?;
-    decode_deadline(word.load(Relaxed)).ok_or(ENOENT)
+    deadline(timeline.issued(fence).ok_or(EINVAL)?).ok_or(ENOENT)
 }
 
 /// The data of a sw_sync timeline, reachable from its fence ops.
@@ -86,7 +99,7 @@ impl FenceOps for SwSync {
     fn set_deadline(_timeline: &Self, fence: &IssuedFence, deadline_ns: i64) {
         // Keep the earliest, as sw_sync does. The core calls the op only while the fence is
         // pending.
-        set_earliest_deadline(fence.issuer_word(), deadline_ns);
+        set_earliest_deadline(fence, deadline_ns);
     }
 }
 
@@ -146,8 +159,14 @@ impl SwTimeline {
     ///
     /// The ioctls of a timeline are serialised by its file, so no increment runs meanwhile.
     fn point(&self, value: u32) -> Result<ARef<Fence>> {
-        // sw_sync hands out the same fence for the same pending point.
-        if let Some(fence) = self.timeline.find_owned_seqno(u64::from(value)) {
+        // sw_sync hands out the same fence for the same pending point, while anyone holds it.
+        // Its point dies with the last reference, and a new one has no deadline; ours stays on
+        // the timeline, so it starts over as that new point.
+        if let Some((fence, shared)) = self.timeline.find_owned_seqno_shared(u64::from(value)) {
+            if let (false, Some(point)) = (shared, self.timeline.issued(&fence)) {
+                point.issuer_word().store(0, Relaxed);
+                point.set_issuer_flag(false);
+            }
             return Ok(fence);
         }
         let slot = self.timeline.prealloc()?;
@@ -227,16 +246,16 @@ pub(crate) fn show_timeline(timeline: &Timeline<SwSync>, m: &SeqFile, what: &str
         count
     );
     // The points in value order, with their deadlines; a point made meanwhile is left out.
-    let Ok(mut points) = KVec::<(u32, u64)>::with_capacity(count, GFP_KERNEL) else {
+    let Ok(mut points) = KVec::<(u32, Option<i64>)>::with_capacity(count, GFP_KERNEL) else {
         return;
     };
     timeline.for_each_owned(|f| {
-        let _ = points.push_within_capacity((f.seqno() as u32, f.issuer_word().load(Relaxed)));
+        let _ = points.push_within_capacity((f.seqno() as u32, deadline(f)));
     });
     // Pending points are at most 2^31 ahead of the value: order them by distance from it.
     points.sort_unstable_by_key(|(point, _)| point.wrapping_sub(value));
-    for (point, word) in points.iter() {
-        match decode_deadline(*word) {
+    for (point, deadline) in points.iter() {
+        match deadline {
             Some(d) => seq_print!(m, "  point {} deadline {} ns\n", point, d),
             None => seq_print!(m, "  point {}\n", point),
         }

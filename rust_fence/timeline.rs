@@ -69,6 +69,9 @@ struct FenceAlloc {
 /// the timeline's lock, with atomic bit operations since the core changes other bits meanwhile.
 const OWNED_BIT: usize = bindings::dma_fence_flag_bits_DMA_FENCE_FLAG_USER_BITS as usize;
 
+/// The fence flag left to the issuer, next to its issuer word: see [`IssuedFence::issuer_flag`].
+const ISSUER_BIT: usize = OWNED_BIT + 1;
+
 // 32 bytes on top of the `dma_fence`: kmalloc-96 next to a bare fence's kmalloc-64 where
 // spinlocks have no debugging fields.
 const _: () = assert!(size_of::<FenceAlloc>() == size_of::<bindings::dma_fence>() + 32);
@@ -152,6 +155,28 @@ impl IssuedFence {
     pub fn issuer_word(&self) -> &Atomic<u64> {
         // SAFETY: By the type invariants the fence heads a `FenceAlloc`.
         unsafe { issuer_word(&self.0) }
+    }
+
+    /// Returns the issuer flag of the fence: one bit of issuer-private state next to the issuer
+    /// word, clear at issue, which lives as long as the fence (a fence flag). With the word it
+    /// holds 2^64 + 1 states, such as "no value" besides any 64-bit value.
+    pub fn issuer_flag(&self) -> bool {
+        // SAFETY: The fence is live; a volatile read of the word is what `test_bit()` does.
+        let flags = unsafe { ptr::read_volatile(ptr::addr_of!((*self.0.as_raw()).flags)) };
+        flags & (1 << ISSUER_BIT) != 0
+    }
+
+    /// Sets or clears the issuer flag of the fence; see [`IssuedFence::issuer_flag`].
+    pub fn set_issuer_flag(&self, set: bool) {
+        // SAFETY: The fence is live; the atomic bit operations leave the other bits alone.
+        unsafe {
+            let flags = ptr::addr_of_mut!((*self.0.as_raw()).flags);
+            if set {
+                bindings::set_bit(ISSUER_BIT, flags);
+            } else {
+                bindings::clear_bit(ISSUER_BIT, flags);
+            }
+        }
     }
 }
 
@@ -748,6 +773,17 @@ impl<T: FenceOps> Timeline<T> {
         Some(unsafe { issuer_word(fence) })
     }
 
+    /// Returns `fence` as an [`IssuedFence`] if this timeline issued it, for its issuer word and
+    /// flag, also after it signalled and detached (see [`Timeline::issuer_word`]).
+    pub fn issued<'a>(&self, fence: &'a Fence) -> Option<&'a IssuedFence> {
+        if fence.context() != self.context() {
+            return None;
+        }
+        // SAFETY: The fence was issued by this timeline (same context, see `issuer_word`), and
+        // the caller's borrow keeps it alive for `'a`.
+        Some(unsafe { IssuedFence::from_raw(fence.as_raw()) })
+    }
+
     /// Signals with `result` the pending fences the timeline owns (see
     /// [`DriverFence::into_timeline`]) for which `select` returns true; returns how many it
     /// signalled.
@@ -894,16 +930,31 @@ impl<T: FenceOps> Timeline<T> {
     /// The timeline keeps the fences it owns in timeline order, and searches from the latest:
     /// finding one of the latest fences, or that a number beyond them has none, is quick.
     pub fn find_owned_seqno(&self, seqno: u64) -> Option<ARef<Fence>> {
+        self.find_owned_seqno_shared(seqno).map(|(fence, _)| fence)
+    }
+
+    /// As [`Timeline::find_owned_seqno`], and also returns whether anyone but the timeline held a
+    /// reference to the fence when it was found.
+    ///
+    /// A fence that only its timeline holds is one nobody can reach any more but through the
+    /// timeline: an issuer whose fences die with their last user's reference (as sw_sync's
+    /// points do) treats it as gone.
+    pub fn find_owned_seqno_shared(&self, seqno: u64) -> Option<(ARef<Fence>, bool)> {
         let header = self.header();
         let _pending = header.pending.lock();
         let head = header.owned_fences.get();
-        // SAFETY: As in `find_owned`.
+        // SAFETY: As in `find_owned`; the list's reference keeps each fence alive while we read
+        // its reference count too.
         unsafe {
             let mut link = (*head).prev;
             while link != head {
                 let fence = FenceAlloc::from_link(link);
                 if (*fence).seqno == seqno {
-                    return Some(ARef::from(Fence::from_raw(fence)));
+                    // The list holds one reference. Under its lock no other one can appear
+                    // but from a holder, and a volatile read is what `kref_read()` does.
+                    let refs =
+                        ptr::read_volatile(ptr::addr_of!((*fence).refcount.refcount.refs.counter));
+                    return Some((ARef::from(Fence::from_raw(fence)), refs > 1));
                 }
                 if !header.is_later((*fence).seqno, seqno) {
                     return None;
