@@ -243,7 +243,7 @@ impl ShowFile for InfoFile {
                 timeline,
                 m,
                 if is_kept { "kept after close" } else { "open" },
-            );
+            )?;
         }
         Ok(())
     }
