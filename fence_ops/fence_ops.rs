@@ -279,8 +279,8 @@ impl kernel::Module for FenceOpsModule {
             let dir = Dir::new(c"fence_ops")?;
             Ok(State {
                 // The modes of sync/sw_sync and sync/info (drivers/dma-buf/sync_debug.c).
-                _sw_sync: File::ioctl::<SwSyncFile>(&dir, c"sw_sync", 0o644, shared.clone()),
-                _info: File::show::<InfoFile>(&dir, c"info", 0o444, shared.clone()),
+                _sw_sync: File::ioctl::<SwSyncFile>(&dir, c"sw_sync", 0o644, shared.clone())?,
+                _info: File::show::<InfoFile>(&dir, c"info", 0o444, shared.clone())?,
                 _shared: shared,
             })
         })?;
