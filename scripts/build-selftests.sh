@@ -46,6 +46,9 @@ build_prog "$TOP/selftests/misuse/misuse_test.c" "$out/misuse/misuse_test"
 build_prog "$TOP/selftests/fence_ops/demo.c" "$out/fence_ops/demo"
 cflags+=(-I "$TOP/selftests/fence_ops")
 build_prog "$TOP/selftests/bench/bench.c" "$out/bench/bench"
+cflags+=(-I "$TOP/selftests/c_consumer")
+build_prog "$TOP/selftests/fault_injection/fault_injection_test.c" \
+	"$out/fault_injection/fault_injection_test"
 
 # The kernel's own sync selftests, run unchanged against fence_ops but for
 # the iteration counts of the stress tests, which they hard-code: a copy
