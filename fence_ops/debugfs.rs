@@ -93,14 +93,17 @@ impl Drop for DirEntry {
 pub(crate) struct Dir(Arc<DirEntry>);
 
 impl Dir {
-    /// Creates directory `name` at the debugfs root. As with all debugfs calls, a failure to
-    /// create it is not reported (it only makes the files fail to appear); only the allocation
-    /// of the handle is.
+    /// Creates directory `name` at the debugfs root.
+    ///
+    /// Unlike most debugfs users, fails if the directory cannot be made (`ENOMEM`, or `ENODEV`
+    /// without debugfs): the files in it are all the module serves, and a module loaded without
+    /// them would look as if it worked.
     pub(crate) fn new(name: &CStr) -> Result<Self> {
         // SAFETY: `name` is NUL-terminated; a NULL parent is the debugfs root.
         let dentry = unsafe { bindings::debugfs_create_dir(name.as_char_ptr(), ptr::null_mut()) };
-        // INVARIANT: Made by `debugfs_create_dir()` above (or an error pointer), removed only by
-        // `DirEntry::drop`. If the allocation fails, that drop removes it at once.
+        let dentry = kernel::error::from_err_ptr(dentry)?;
+        // INVARIANT: Made by `debugfs_create_dir()` above, removed only by `DirEntry::drop`. If
+        // the allocation fails, that drop removes it at once.
         Ok(Self(Arc::new(DirEntry { dentry }, GFP_KERNEL)?))
     }
 }
@@ -132,7 +135,7 @@ impl<C: Send + Sync + 'static> File<C> {
         name: &CStr,
         mode: u16,
         ctx: Arc<C>,
-    ) -> Self {
+    ) -> Result<Self> {
         Self::create(dir, name, mode, ctx, &IoctlTable::<T>::FOPS)
     }
 
@@ -142,35 +145,44 @@ impl<C: Send + Sync + 'static> File<C> {
         name: &CStr,
         mode: u16,
         ctx: Arc<C>,
-    ) -> Self {
+    ) -> Result<Self> {
         Self::create(dir, name, mode, ctx, &ShowTable::<T>::FOPS)
     }
 
     /// `fops` must be a table that reads the inode's private data as an `Arc<C>` foreign
     /// pointer, only in `open` (within `debugfs_file_get()`), as both tables of this file do:
     /// it is private, so that only those two can be passed.
+    ///
+    /// Fails if the file cannot be made (`ENOMEM`), as [`Dir::new`] does.
     fn create(
         dir: &Dir,
         name: &CStr,
         mode: u16,
         ctx: Arc<C>,
         fops: &'static bindings::file_operations,
-    ) -> Self {
+    ) -> Result<Self> {
         let ctx = ctx.into_foreign();
-        // SAFETY: `name` is NUL-terminated. The parent is our directory (or an error pointer,
-        // which debugfs turns into a failure to create): `dir` keeps it alive while the file
-        // exists. `fops` is `'static` and reads the private data as `ctx`, which stays valid
-        // until `drop` removed the file.
+        // SAFETY: `name` is NUL-terminated. The parent is our directory: `dir` keeps it alive
+        // while the file exists. `fops` is `'static` and reads the private data as `ctx`, which
+        // stays valid until `drop` removed the file.
         let dentry = unsafe {
             bindings::debugfs_create_file_unsafe(name.as_char_ptr(), mode, dir.0.dentry, ctx, fops)
         };
+        let dentry = match kernel::error::from_err_ptr(dentry) {
+            Ok(dentry) => dentry,
+            Err(e) => {
+                // SAFETY: `ctx` came from `into_foreign()` above, and no file was made with it.
+                drop(unsafe { Arc::<C>::from_foreign(ctx) });
+                return Err(e);
+            }
+        };
         // INVARIANT: Made above in `dir` with `ctx`, from `into_foreign()`.
-        Self {
+        Ok(Self {
             dentry,
             ctx,
             _dir: dir.clone(),
             _ctx: PhantomData,
-        }
+        })
     }
 }
 

@@ -87,7 +87,7 @@ struct Shared {
     provider: Provider,
     /// Timelines kept after their file was closed (`FENCE_OPS_KEEP_ON_CLOSE`).
     #[pin]
-    kept: Mutex<KVec<SwTimeline>>,
+    kept: Mutex<Kept>,
     /// The timelines of open files and kept ones: any timeline fd can read the deadline of a
     /// point of any of them, as with sw_sync.
     #[pin]
@@ -113,7 +113,11 @@ struct Modes {
 impl Shared {
     /// Whether a timeline kept after close still has a pending point.
     fn has_kept_points(&self) -> bool {
-        self.kept.lock().iter().any(|t| t.has_pending_points())
+        self.kept
+            .lock()
+            .timelines
+            .iter()
+            .any(|t| t.has_pending_points())
     }
 
     /// `SW_SYNC_GET_DEADLINE`, with sw_sync's checks in sw_sync's order.
@@ -136,6 +140,15 @@ impl Shared {
         writer.write(&data)?;
         Ok(0)
     }
+}
+
+/// The timelines kept after close, with room for those of the open files that will be.
+struct Kept {
+    timelines: KVec<SwTimeline>,
+    /// How many open files have `FENCE_OPS_KEEP_ON_CLOSE`: `timelines` has room for that many
+    /// more, reserved by `FENCE_OPS_IOC_SET_FLAGS`, so that the close, which cannot fail, never
+    /// allocates to keep its timeline.
+    reserved: usize,
 }
 
 /// One open of `sw_sync`: a timeline.
@@ -179,7 +192,7 @@ impl SwSyncFile {
             pr_debug!("FENCE_OPS_KEEP_ON_CLOSE: EBUSY while fences of a pinning table may live\n");
             return Err(EBUSY);
         }
-        if pinned != was_pinned {
+        let new = if pinned != was_pinned {
             // Replacing the timeline would cancel its points, even one made by a
             // SW_SYNC_IOC_CREATE_FENCE that failed afterwards (a fault writing the fd back):
             // refuse once there is any. No fence has the old context, so nothing else is lost
@@ -187,8 +200,26 @@ impl SwSyncFile {
             if timeline.has_points() {
                 return Err(EBUSY);
             }
+            Some(new_timeline(
+                &self.shared.provider,
+                pinned,
+                timeline.value(),
+            )?)
+        } else {
+            None
+        };
+        // Room to keep the timeline at close is made here, where an error can still be
+        // returned (dropping `new`, which has no point), so that the close never allocates.
+        if keeping && !was_keeping {
+            let mut k = self.shared.kept.lock();
+            let more = k.reserved + 1;
+            k.timelines.reserve(more, GFP_KERNEL)?;
+            k.reserved = more;
+        } else if was_keeping && !keeping {
+            self.shared.kept.lock().reserved -= 1;
+        }
+        if let Some(new) = new {
             let old = timeline.context();
-            let new = new_timeline(&self.shared.provider, pinned, timeline.value())?;
             let mut timelines = self.shared.timelines.lock();
             if let Some(t) = timelines.iter_mut().find(|t| t.context() == old) {
                 *t = new.timeline();
@@ -257,10 +288,13 @@ impl PinnedDrop for SwSyncFile {
         }
         let context = timeline.context();
         if state.flags & FENCE_OPS_KEEP_ON_CLOSE != 0 {
-            match self.shared.kept.lock().push(timeline, GFP_KERNEL) {
+            let mut kept = self.shared.kept.lock();
+            kept.reserved -= 1;
+            // Room was reserved when the flag was set.
+            match kept.timelines.push_within_capacity(timeline) {
                 Ok(()) => return,
-                // The timeline was dropped, which signalled its points.
-                Err(e) => pr_warn!("cannot keep a closed timeline: {:?}\n", e),
+                // Cannot happen; the timeline was dropped, which signalled its points.
+                Err(_) => pr_err!("no room reserved to keep a closed timeline\n"),
             }
         } else {
             // Signals the pending points with -ENOENT.
@@ -291,12 +325,15 @@ impl ShowFile for InfoFile {
         );
         let kept = shared.kept.lock();
         for timeline in shared.timelines.lock().iter() {
-            let is_kept = kept.iter().any(|k| k.context() == timeline.context());
+            let is_kept = kept
+                .timelines
+                .iter()
+                .any(|k| k.context() == timeline.context());
             show_timeline(
                 timeline,
                 m,
                 if is_kept { "kept after close" } else { "open" },
-            );
+            )?;
         }
         Ok(())
     }
@@ -324,7 +361,10 @@ impl kernel::Module for FenceOpsModule {
             let shared = Arc::pin_init(
                 pin_init!(Shared {
                     provider: provider.clone(),
-                    kept <- kernel::new_mutex!(KVec::new()),
+                    kept <- kernel::new_mutex!(Kept {
+                        timelines: KVec::new(),
+                        reserved: 0,
+                    }),
                     timelines <- kernel::new_mutex!(KVec::new()),
                     modes <- kernel::new_mutex!(Modes {
                         pinning: 0,
@@ -348,9 +388,9 @@ impl kernel::Module for FenceOpsModule {
             };
             Ok(State {
                 // The modes of sync/sw_sync and sync/info (drivers/dma-buf/sync_debug.c).
-                _sw_sync: File::ioctl::<SwSyncFile>(&dir, c"sw_sync", 0o644, shared.clone()),
+                _sw_sync: File::ioctl::<SwSyncFile>(&dir, c"sw_sync", 0o644, shared.clone())?,
                 _sw_sync_dev: sw_sync_dev,
-                _info: File::show::<InfoFile>(&dir, c"info", 0o444, shared.clone()),
+                _info: File::show::<InfoFile>(&dir, c"info", 0o444, shared.clone())?,
                 _shared: shared,
             })
         })?;

@@ -227,7 +227,10 @@ impl SwTimeline {
 }
 
 /// Writes a timeline and its pending points by increasing value, like `sync/info`.
-pub(crate) fn show_timeline(timeline: &Timeline<SwSync>, m: &SeqFile, what: &str) {
+///
+/// Fails with `ENOMEM`, and the read of `info` with it, if the points cannot be sorted: a read
+/// that succeeds shows every point.
+pub(crate) fn show_timeline(timeline: &Timeline<SwSync>, m: &SeqFile, what: &str) -> Result {
     let value = timeline.data().value.load(Relaxed);
     let mut count = 0usize;
     timeline.for_each_owned(|_| count += 1);
@@ -246,9 +249,7 @@ pub(crate) fn show_timeline(timeline: &Timeline<SwSync>, m: &SeqFile, what: &str
         count
     );
     // The points in value order, with their deadlines; a point made meanwhile is left out.
-    let Ok(mut points) = KVec::<(u32, Option<i64>)>::with_capacity(count, GFP_KERNEL) else {
-        return;
-    };
+    let mut points = KVec::<(u32, Option<i64>)>::with_capacity(count, GFP_KERNEL)?;
     timeline.for_each_owned(|f| {
         let _ = points.push_within_capacity((f.seqno() as u32, deadline(f)));
     });
@@ -260,6 +261,7 @@ pub(crate) fn show_timeline(timeline: &Timeline<SwSync>, m: &SeqFile, what: &str
             None => seq_print!(m, "  point {}\n", point),
         }
     }
+    Ok(())
 }
 
 impl Drop for SwTimeline {

@@ -47,6 +47,9 @@ build_prog "$TOP/selftests/fence_ops/demo.c" "$out/fence_ops/demo"
 cflags+=(-I "$TOP/selftests/fence_ops")
 build_prog "$TOP/selftests/bench/bench.c" "$out/bench/bench"
 build_prog "$TOP/selftests/sw_sync_fuzz/sw_sync_fuzz.c" "$out/sw_sync_fuzz/sw_sync_fuzz"
+cflags+=(-I "$TOP/selftests/c_consumer")
+build_prog "$TOP/selftests/fault_injection/fault_injection_test.c" \
+	"$out/fault_injection/fault_injection_test"
 
 # The kernel's own sync selftests, run unchanged against fence_ops but for
 # the iteration counts of the stress tests, which they hard-code: a copy

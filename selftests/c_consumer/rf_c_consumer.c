@@ -49,19 +49,35 @@ static long rf_c_issue(struct rf_c_issue __user *uarg)
 		return PTR_ERR(fence);
 	}
 
+	/* The pending list gets the issued reference; this one is ours. */
+	dma_fence_get(fence);
+	arg.seqno = fence->seqno;
 	mutex_lock(&pending_lock);
-	ret = xa_insert(&pending, fence->seqno, fence, GFP_KERNEL);
+	ret = xa_insert(&pending, arg.seqno, fence, GFP_KERNEL);
 	mutex_unlock(&pending_lock);
 	if (ret) {
 		rust_fence_signal(timeline, fence, -ECANCELED);
 		dma_fence_put(fence);
+		dma_fence_put(fence);
 		return ret;
 	}
 
-	arg.seqno = fence->seqno;
 	arg.fd = rust_fence_sync_file_fd(fence, O_CLOEXEC);
-	if (arg.fd < 0)
+	if (arg.fd < 0) {
+		/*
+		 * Nobody got the fence: cancel it rather than leave it pending
+		 * until the unload (unless RF_C_IOC_SIGNAL got it meanwhile).
+		 */
+		mutex_lock(&pending_lock);
+		if (xa_erase(&pending, arg.seqno) == fence) {
+			rust_fence_signal(timeline, fence, -ECANCELED);
+			dma_fence_put(fence);
+		}
+		mutex_unlock(&pending_lock);
+		dma_fence_put(fence);
 		return arg.fd;
+	}
+	dma_fence_put(fence);
 	if (copy_to_user(uarg, &arg, sizeof(arg)))
 		return -EFAULT;
 	return 0;
@@ -159,7 +175,10 @@ static int rf_c_check_irq_issue(void)
 	return ret;
 }
 
-/* Misuse of the C API must be refused with -EINVAL, never crash. */
+/*
+ * Misuse of the C API must be refused with -EINVAL, never crash: -EINVAL if
+ * it was not, another error if the checks could not run (-ENOMEM).
+ */
 static int rf_c_check_misuse(void)
 {
 	struct rust_fence_timeline *other;
@@ -218,15 +237,17 @@ static int rf_c_check_misuse(void)
 	/* Nor is a fence of another timeline. */
 	other = rust_fence_timeline_create("rf_c_consumer", "other");
 	if (IS_ERR(other)) {
-		failed++;
-	} else {
-		if (rust_fence_signal(other, fence, 0) != -EINVAL)
-			failed++;
-		if (rust_fence_set_private(other, fence, NULL) != -EINVAL ||
-		    rust_fence_private(other, fence))
-			failed++;
-		rust_fence_timeline_destroy(other);
+		/* Out of memory is no misuse: the load fails with it. */
+		rust_fence_signal(timeline, fence, 0);
+		dma_fence_put(fence);
+		return PTR_ERR(other);
 	}
+	if (rust_fence_signal(other, fence, 0) != -EINVAL)
+		failed++;
+	if (rust_fence_set_private(other, fence, NULL) != -EINVAL ||
+	    rust_fence_private(other, fence))
+		failed++;
+	rust_fence_timeline_destroy(other);
 
 	/* The first signal works, a second one is refused. */
 	if (rust_fence_signal(timeline, fence, 0) || !dma_fence_is_signaled(fence))
@@ -243,6 +264,7 @@ static int rf_c_check_misuse(void)
 
 static int __init rf_c_consumer_init(void)
 {
+	struct dentry *file;
 	int ret;
 
 	timeline = rust_fence_timeline_create("rf_c_consumer", "c-timeline");
@@ -251,22 +273,36 @@ static int __init rf_c_consumer_init(void)
 
 	ret = rf_c_check_misuse();
 	if (ret) {
-		pr_err("rf_c_consumer: misuse of the C API was not refused\n");
-		rust_fence_timeline_destroy(timeline);
-		return ret;
+		if (ret == -EINVAL)
+			pr_err("rf_c_consumer: misuse of the C API was not refused\n");
+		goto err;
 	}
 	pr_info("rf_c_consumer: misuse of the C API refused with -EINVAL\n");
 	ret = rf_c_check_irq_issue();
 	if (ret) {
-		pr_err("rf_c_consumer: issue and signal in hard interrupt context failed: %d\n", ret);
-		rust_fence_timeline_destroy(timeline);
-		return ret;
+		if (ret == -EINVAL)
+			pr_err("rf_c_consumer: issue and signal in hard interrupt context failed\n");
+		goto err;
 	}
 	pr_info("rf_c_consumer: fence issued and signalled in hard interrupt context\n");
 
+	/* The file is all the driver serves: fail the load without it. */
 	dir = debugfs_create_dir("rf_c_consumer", NULL);
-	debugfs_create_file("fences", 0600, dir, NULL, &rf_c_fops);
+	if (IS_ERR(dir)) {
+		ret = PTR_ERR(dir);
+		goto err;
+	}
+	file = debugfs_create_file("fences", 0600, dir, NULL, &rf_c_fops);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		debugfs_remove(dir);
+		goto err;
+	}
 	return 0;
+
+err:
+	rust_fence_timeline_destroy(timeline);
+	return ret;
 }
 
 static void __exit rf_c_consumer_exit(void)
