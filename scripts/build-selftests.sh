@@ -46,6 +46,7 @@ build_prog "$TOP/selftests/misuse/misuse_test.c" "$out/misuse/misuse_test"
 build_prog "$TOP/selftests/fence_ops/demo.c" "$out/fence_ops/demo"
 cflags+=(-I "$TOP/selftests/fence_ops")
 build_prog "$TOP/selftests/bench/bench.c" "$out/bench/bench"
+build_prog "$TOP/selftests/unload_race/unload_race.c" "$out/unload_race/unload_race"
 
 # The kernel's own sync selftests, run unchanged against fence_ops but for
 # the iteration counts of the stress tests, which they hard-code: a copy
