@@ -971,6 +971,8 @@ static void print_state(void)
 
 		if (pid == 0) {
 			alarm(5);
+			if (access(FENCE_OPS_INFO_PATH, R_OK))
+				printf("# info: %s\n", strerror(errno));
 			print_file("info: ", FENCE_OPS_INFO_PATH);
 			fflush(stdout);
 			_exit(0);
@@ -1063,9 +1065,23 @@ int main(void)
 		usleep(100000);
 	}
 	if (hung) {
+		/*
+		 * Stopped, so that what is printed is one state (a task in
+		 * the kernel stops on its way out).
+		 */
+		for (i = 0; i <= nworkers; i++)
+			kill(sh->p[i].pid, SIGSTOP);
+		usleep(200000);
 		print_state();
 		for (i = 0; i <= nworkers; i++)
 			kill(sh->p[i].pid, SIGKILL);
+		/* Reap them (10 s at most): their fds must be closed before the modules go. */
+		for (i = 0; i < 100 && alive > 0; i++) {
+			while (alive > 0 && waitpid(-1, NULL, WNOHANG) > 0)
+				alive--;
+			if (alive > 0)
+				usleep(100000);
+		}
 	}
 
 	for (i = 0; i <= nworkers; i++) {
