@@ -50,6 +50,7 @@ build_prog "$TOP/selftests/sw_sync_fuzz/sw_sync_fuzz.c" "$out/sw_sync_fuzz/sw_sy
 cflags+=(-I "$TOP/selftests/c_consumer")
 build_prog "$TOP/selftests/fault_injection/fault_injection_test.c" \
 	"$out/fault_injection/fault_injection_test"
+build_prog "$TOP/selftests/unload_race/unload_race.c" "$out/unload_race/unload_race"
 
 # The kernel's own sync selftests, run unchanged against fence_ops but for
 # the iteration counts of the stress tests, which they hard-code: a copy
