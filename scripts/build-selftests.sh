@@ -46,6 +46,7 @@ build_prog "$TOP/selftests/misuse/misuse_test.c" "$out/misuse/misuse_test"
 build_prog "$TOP/selftests/fence_ops/demo.c" "$out/fence_ops/demo"
 cflags+=(-I "$TOP/selftests/fence_ops")
 build_prog "$TOP/selftests/bench/bench.c" "$out/bench/bench"
+build_prog "$TOP/selftests/consumers/consumers_test.c" "$out/consumers/consumers_test"
 build_prog "$TOP/selftests/sw_sync_fuzz/sw_sync_fuzz.c" "$out/sw_sync_fuzz/sw_sync_fuzz"
 cflags+=(-I "$TOP/selftests/c_consumer")
 build_prog "$TOP/selftests/fault_injection/fault_injection_test.c" \
@@ -84,3 +85,6 @@ make -s -C "$TOP" install-dev DESTDIR="$dev" >/dev/null
 make -s -C "$kdir" M="$TOP/examples/rust_provider" LLVM="$LLVM_SUFFIX" RUST_FENCE="$dev" modules
 cp "$TOP/examples/rust_provider/rf_example.ko" "$out/modules/"
 rm -rf "$dev"
+# A DRM device with syncobjs only, for the consumers suite.
+make -s -C "$kdir" M="$TOP/selftests/consumers" LLVM="$LLVM_SUFFIX" W=1 KCFLAGS=-Werror modules
+cp "$TOP/selftests/consumers/rf_drm_syncobj.ko" "$out/consumers/"
