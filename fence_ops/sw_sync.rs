@@ -248,13 +248,12 @@ pub(crate) fn show_timeline(timeline: &Timeline<SwSync>, m: &SeqFile, what: &str
         what,
         count
     );
-    // The points in value order, with their deadlines; a point made meanwhile is left out.
+    // The points with their deadlines, copied out of the timeline's lock, in value order: the
+    // timeline keeps its points in that order; a point made meanwhile is left out.
     let mut points = KVec::<(u32, Option<i64>)>::with_capacity(count, GFP_KERNEL)?;
     timeline.for_each_owned(|f| {
         let _ = points.push_within_capacity((f.seqno() as u32, deadline(f)));
     });
-    // Pending points are at most 2^31 ahead of the value: order them by distance from it.
-    points.sort_unstable_by_key(|(point, _)| point.wrapping_sub(value));
     for (point, deadline) in points.iter() {
         match deadline {
             Some(d) => seq_print!(m, "  point {} deadline {} ns\n", point, d),

@@ -766,11 +766,7 @@ impl<T: FenceOps> Timeline<T> {
     /// caller's reference. A driver that initialised a fence with somebody else's context
     /// would break that rule of the dma_fence API, and this lookup with it.
     pub fn issuer_word<'a>(&self, fence: &'a Fence) -> Option<&'a Atomic<u64>> {
-        if fence.context() != self.context() {
-            return None;
-        }
-        // SAFETY: The fence was issued by this timeline (same context).
-        Some(unsafe { issuer_word(fence) })
+        self.issued(fence).map(IssuedFence::issuer_word)
     }
 
     /// Returns `fence` as an [`IssuedFence`] if this timeline issued it, for its issuer word and

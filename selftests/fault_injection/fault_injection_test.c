@@ -32,6 +32,7 @@
 #include "sync_file_util.h"
 #include "sw_sync_abi.h"
 #include "fence_ops_uapi.h"
+#include "fence_ops_module.h"
 #include "rf_c_consumer.h"
 
 #define FAILSLAB		"/sys/kernel/debug/failslab"
@@ -82,10 +83,6 @@ static ssize_t read_file(const char *path, char *buf, size_t size)
 	return len;
 }
 
-static ssize_t read_info(char *buf)
-{
-	return read_file(FENCE_OPS_DIR "/info", buf, INFO_SIZE);
-}
 
 /* Number of open fds of this process, or -errno. */
 static int count_fds(void)
@@ -459,7 +456,7 @@ static int close_ret(int ret)
 
 static int info_unchanged(void)
 {
-	if (read_info(info_buf) < 0 || strcmp(info_ref, info_buf)) {
+	if (fence_ops_read_info(info_buf, INFO_SIZE) < 0 || strcmp(info_ref, info_buf)) {
 		ksft_print_msg("info was:\n%s\ninfo is:\n%s\n", info_ref, info_buf);
 		return 0;
 	}
@@ -468,7 +465,7 @@ static int info_unchanged(void)
 
 static int prepare_info_ref(void)
 {
-	return read_info(info_ref) > 0;
+	return fence_ops_read_info(info_ref, INFO_SIZE) > 0;
 }
 
 static int op_open_timeline(void)
@@ -487,7 +484,7 @@ static int check_open_timeline(int ret)
 
 static int op_read_info(void)
 {
-	ssize_t n = read_info(info_buf);
+	ssize_t n = fence_ops_read_info(info_buf, INFO_SIZE);
 
 	return n < 0 ? n : 0;
 }
@@ -602,7 +599,7 @@ static int check_pin(int ret)
 
 	if (ret < 0) {
 		good = info_unchanged();
-	} else if (read_info(info_buf) < 0 || !strstr(info_buf, "value 3 pinned, open: 0 pending")) {
+	} else if (fence_ops_read_info(info_buf, INFO_SIZE) < 0 || !strstr(info_buf, "value 3 pinned, open: 0 pending")) {
 		ksft_print_msg("no pinned timeline at value 3 in info:\n%s\n", info_buf);
 		good = 0;
 	}
@@ -627,7 +624,7 @@ static int prepare_close(int keep)
 	if (cur_fd < 0 || (keep && set_flags(cur_fd, FENCE_OPS_KEEP_ON_CLOSE)))
 		return 0;
 	cur_fence = sw_fence_create(cur_fd, 7);
-	if (cur_fence < 0 || read_info(info_buf) < 0)
+	if (cur_fence < 0 || fence_ops_read_info(info_buf, INFO_SIZE) < 0)
 		return 0;
 	kept_before = count_str(info_buf, "kept after close: 1 pending");
 	return 1;
@@ -654,7 +651,7 @@ static int check_close_kept(int ret)
 	int status = sync_file_status(cur_fence), kept;
 
 	close(cur_fence);
-	if (read_info(info_buf) < 0)
+	if (fence_ops_read_info(info_buf, INFO_SIZE) < 0)
 		return 0;
 	kept = count_str(info_buf, "kept after close: 1 pending");
 	if (ret < 0 || status != 0 || kept != kept_before + 1) {

@@ -39,4 +39,20 @@ static inline int fence_ops_loaded(void)
 	return access(FENCE_OPS_SW_SYNC_PATH, F_OK) == 0;
 }
 
+/* Reads fence_ops' info file into @buf (NUL-terminated): its length or -errno. */
+static inline ssize_t fence_ops_read_info(char *buf, size_t size)
+{
+	ssize_t n, len = 0;
+	int fd;
+
+	fd = open(FENCE_OPS_INFO_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return n < 0 ? -errno : len;
+}
+
 #endif /* _FENCE_OPS_MODULE_H */

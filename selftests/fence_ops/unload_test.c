@@ -38,24 +38,6 @@ static int set_flags(int tl, __u32 flags)
 	return ioctl(tl, FENCE_OPS_IOC_SET_FLAGS, &flags) ? -errno : 0;
 }
 
-/* Reads fence_ops' info file into @buf: its length or -errno. */
-static ssize_t read_info(char *buf, size_t size)
-{
-	ssize_t n, len = 0;
-	int fd;
-
-	fd = open(FENCE_OPS_INFO_PATH, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[len] = '\0';
-	return len;
-}
-
 /*
  * Writes @s to the file at @path, or at offset 0 of @fd if @path is NULL:
  * 0 or -errno.
@@ -318,11 +300,11 @@ TEST_F(unload, set_flags_after_failed_create)
 	EXPECT_EQ(-1, ioctl(self->tl, SW_SYNC_IOC_CREATE_FENCE, ro));
 	EXPECT_EQ(EFAULT, errno);
 	munmap(ro, 4096);
-	ASSERT_LT(0, read_info(info, sizeof(info)));
+	ASSERT_LT(0, fence_ops_read_info(info, sizeof(info)));
 	EXPECT_NE(NULL, strstr(info, "detachable, open: 1 pending\n  point 5\n")) TH_LOG("%s", info);
 
 	EXPECT_EQ(-EBUSY, set_flags(self->tl, FENCE_OPS_PIN_MODULE));
-	ASSERT_LT(0, read_info(info, sizeof(info)));
+	ASSERT_LT(0, fence_ops_read_info(info, sizeof(info)));
 	EXPECT_NE(NULL, strstr(info, "detachable, open: 1 pending\n  point 5\n")) TH_LOG("%s", info);
 	/* Still the same timeline: the point is handed out and signals at 5. */
 	f = sw_fence_create(self->tl, 5);
@@ -374,7 +356,7 @@ TEST_F(unload, failed_open_leaves_nothing)
 	/* Fail GFP_KERNEL allocations too, quietly (no stack dump). */
 	ASSERT_EQ(0, write_str("/sys/kernel/debug/failslab/ignore-gfp-wait", -1, "N"));
 	ASSERT_EQ(0, write_str("/sys/kernel/debug/failslab/verbose", -1, "0"));
-	ASSERT_LT(0, read_info(before, sizeof(before)));
+	ASSERT_LT(0, fence_ops_read_info(before, sizeof(before)));
 
 	for (n = 1; n < 500; n++) {
 		snprintf(buf, sizeof(buf), "%d", n);
@@ -393,7 +375,7 @@ TEST_F(unload, failed_open_leaves_nothing)
 		}
 		EXPECT_EQ(ENOMEM, errno);
 		failed++;
-		ASSERT_LT(0, read_info(after, sizeof(after)));
+		ASSERT_LT(0, fence_ops_read_info(after, sizeof(after)));
 		EXPECT_STREQ(before, after) TH_LOG("open with allocation %d failing", n);
 	}
 	write_str("/sys/kernel/debug/failslab/ignore-gfp-wait", -1, "Y");

@@ -320,22 +320,6 @@ static void check_info(struct worker *w, struct fdm *m)
 
 /* ---- Worker operations ---- */
 
-/* Reads fence_ops' info file into @buf: its length or -errno. */
-static ssize_t read_info(char *buf, size_t size)
-{
-	ssize_t n, len = 0;
-	int fd;
-
-	fd = open(FENCE_OPS_INFO_PATH, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
-	return n < 0 ? -errno : len;
-}
-
 
 static int add_held(struct worker *w, struct fdm m)
 {
@@ -403,7 +387,7 @@ static void check_info_file(void)
 {
 	uint64_t lseq = LOAD(sh->lseq);
 	char buf[8192];
-	ssize_t ret = read_info(buf, sizeof(buf));
+	ssize_t ret = fence_ops_read_info(buf, sizeof(buf));
 
 	if (ret == -ENOENT && (lseq & 1))
 		return;
@@ -837,7 +821,7 @@ static void pin_cycle(int holder)
 	close(tl);
 	if (sync_file_status(pinned) != -ENOENT)
 		fail("pinning fence status %d, expected -ENOENT", sync_file_status(pinned));
-	ret = read_info(info, sizeof(info));
+	ret = fence_ops_read_info(info, sizeof(info));
 	if (ret < 0 || !strstr(info, "pending, ") || strstr(info, " 0 pinned\n"))
 		fail("info shows no pinned fence: %s", ret < 0 ? strerror(-ret) : info);
 
