@@ -246,31 +246,34 @@ static int read_back(enum ptr_kind kind, void *arg, void *out, size_t size)
 	return 1;
 }
 
-/*
- * A random slot of @slots (@n of them) whose .used is @want, searched from a
- * random start: its index, or -1 if there is none.
- */
-#define PICK_SLOT(slots, n, want) ({						\
-	int i_, start_ = rnd(n), found_ = -1;					\
-	for (i_ = 0; i_ < (n) && found_ < 0; i_++)				\
-		if (!!(slots)[(start_ + i_) % (n)].used == (want))		\
-			found_ = (start_ + i_) % (n);				\
-	found_;									\
-})
-
 static int free_tl(void)
 {
-	return PICK_SLOT(tls, NTL, 0);
+	int i, start = rnd(NTL);
+
+	for (i = 0; i < NTL; i++)
+		if (!tls[(start + i) % NTL].used)
+			return (start + i) % NTL;
+	return -1;
 }
 
 static int used_tl(void)
 {
-	return PICK_SLOT(tls, NTL, 1);
+	int i, start = rnd(NTL);
+
+	for (i = 0; i < NTL; i++)
+		if (tls[(start + i) % NTL].used)
+			return (start + i) % NTL;
+	return -1;
 }
 
 static int used_sf(void)
 {
-	return PICK_SLOT(sfs, NSF, 1);
+	int i, start = rnd(NSF);
+
+	for (i = 0; i < NSF; i++)
+		if (sfs[(start + i) % NSF].used)
+			return (start + i) % NSF;
+	return -1;
 }
 
 /* Values of points whose slot was closed: made again, C makes a new point. */
@@ -308,12 +311,11 @@ static void close_tl(int t)
 /* A free sync_file slot, closing one if all are used. */
 static int free_sf(void)
 {
-	int start, slot = PICK_SLOT(sfs, NSF, 0);
+	int i, start = rnd(NSF);
 
-	if (slot >= 0)
-		return slot;
-	/* None free: close a random one. */
-	start = rnd(NSF);
+	for (i = 0; i < NSF; i++)
+		if (!sfs[(start + i) % NSF].used)
+			return (start + i) % NSF;
 	logp(" [close sf%d]", start);
 	close_sf(start);
 	return start;
