@@ -246,34 +246,31 @@ static int read_back(enum ptr_kind kind, void *arg, void *out, size_t size)
 	return 1;
 }
 
+/*
+ * A random slot of @slots (@n of them) whose .used is @want, searched from a
+ * random start: its index, or -1 if there is none.
+ */
+#define PICK_SLOT(slots, n, want) ({						\
+	int i_, start_ = rnd(n), found_ = -1;					\
+	for (i_ = 0; i_ < (n) && found_ < 0; i_++)				\
+		if (!!(slots)[(start_ + i_) % (n)].used == (want))		\
+			found_ = (start_ + i_) % (n);				\
+	found_;									\
+})
+
 static int free_tl(void)
 {
-	int i, start = rnd(NTL);
-
-	for (i = 0; i < NTL; i++)
-		if (!tls[(start + i) % NTL].used)
-			return (start + i) % NTL;
-	return -1;
+	return PICK_SLOT(tls, NTL, 0);
 }
 
 static int used_tl(void)
 {
-	int i, start = rnd(NTL);
-
-	for (i = 0; i < NTL; i++)
-		if (tls[(start + i) % NTL].used)
-			return (start + i) % NTL;
-	return -1;
+	return PICK_SLOT(tls, NTL, 1);
 }
 
 static int used_sf(void)
 {
-	int i, start = rnd(NSF);
-
-	for (i = 0; i < NSF; i++)
-		if (sfs[(start + i) % NSF].used)
-			return (start + i) % NSF;
-	return -1;
+	return PICK_SLOT(sfs, NSF, 1);
 }
 
 /* Values of points whose slot was closed: made again, C makes a new point. */
@@ -311,11 +308,12 @@ static void close_tl(int t)
 /* A free sync_file slot, closing one if all are used. */
 static int free_sf(void)
 {
-	int i, start = rnd(NSF);
+	int start, slot = PICK_SLOT(sfs, NSF, 0);
 
-	for (i = 0; i < NSF; i++)
-		if (!sfs[(start + i) % NSF].used)
-			return (start + i) % NSF;
+	if (slot >= 0)
+		return slot;
+	/* None free: close a random one. */
+	start = rnd(NSF);
 	logp(" [close sf%d]", start);
 	close_sf(start);
 	return start;
@@ -762,9 +760,13 @@ static void check_deadline(int sweep, int slot)
 	}
 	/*
 	 * Documented: fence_ops finds points of open (or kept) timelines only,
-	 * C any sw_sync fence.
+	 * C any sw_sync fence. A sync_file of the other world counts too: a
+	 * merge of both worlds' fences can keep only a fence_ops point of a
+	 * closed timeline in the C world's file (the other fences signalled),
+	 * which is what fence_ops is then asked about.
 	 */
-	known = f.kind == F_OWN_SF && sf_has_closed(&sfs[f.slot]) &&
+	known = (f.kind == F_OWN_SF || f.kind == F_FOREIGN_SF) &&
+		sf_has_closed(&sfs[f.slot]) &&
 		r[1].rc < 0 && r[1].err == EINVAL &&
 		(r[0].rc == 0 || r[0].err == ENOENT || (r[0].err == EFAULT && pk == P_RO));
 	if (known) {
