@@ -79,7 +79,7 @@ msg "building the guest side of the suites"
 bash "$TOP/scripts/build-selftests.sh" "$KDIR" "$OUT/selftests"
 timed "host: build the guest programs"
 
-msg "testing the harness: the TAP counter, the suite runner, make rust-analyzer"
+msg "testing the harness: the TAP counter, the suite runner, the hang watchdog, make rust-analyzer"
 {
 	bash "$TOP/scripts/tests/test_tap_summary.sh" 2>&1 ||
 		echo "not ok - test_tap_summary.sh exited with status $?"
@@ -87,6 +87,8 @@ msg "testing the harness: the TAP counter, the suite runner, make rust-analyzer"
 	bash "$TOP/scripts/tests/test_runner.sh" "$OUT/selftests" \
 		$([ "$RF_STRESS" != full ] || echo --vm) 2>&1 ||
 		echo "not ok - test_runner.sh exited with status $?"
+	bash "$TOP/scripts/tests/test_progress_watch.sh" 2>&1 ||
+		echo "not ok - test_progress_watch.sh exited with status $?"
 	bash "$TOP/scripts/tests/test_rust_analyzer.sh" "$KDIR" 2>&1 ||
 		echo "not ok - test_rust_analyzer.sh exited with status $?"
 } >"$OUT/harness.tap"

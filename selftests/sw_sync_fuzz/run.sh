@@ -8,16 +8,22 @@
 # prints the command line that replays it, e.g.
 #
 #	sw_sync_fuzz --seed 3 --ops 1234 --log
+#
+# Its calls never block, so one that does is a bug: after RF_HANG_S seconds
+# (120) without progress it fails with its kernel stack and fence_ops' info
+# (progress_watch.sh).
 
 here=$(dirname "$0")
 moddir=${RF_MODDIR:-/lib/modules-rf}
+. "$here/../include/progress_watch.sh"
 
 insmod "$moddir/rust_fence.ko" || exit 1
 insmod "$moddir/fence_ops.ko" || { rmmod rust_fence; exit 1; }
 
 status=0
 echo "# stress counts: ${RF_STRESS:-quick}"
-"$here/sw_sync_fuzz" || status=$?
+run_watched "${RF_HANG_S:-120}" /sys/kernel/debug/fence_ops/info -- \
+	"$here/sw_sync_fuzz" || status=$?
 
 rmmod fence_ops || status=1
 rmmod rust_fence || status=1
