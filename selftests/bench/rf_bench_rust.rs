@@ -12,15 +12,29 @@
 //! else.
 
 use core::ffi::c_void;
-use core::ptr::{self, NonNull};
+use core::ptr::{
+    self,
+    NonNull, //
+};
 
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
-use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
 use rust_fence::{
-    DriverFence, Fence, FenceCallbackFn, FenceOps, Interruptible, Provider, ProviderRegistration,
-    Registration, SyncFileFd, Timeline,
+    DriverFence,
+    Fence,
+    FenceCallbackFn,
+    FenceOps,
+    Interruptible,
+    Provider,
+    ProviderRegistration,
+    Registration,
+    SyncFileFd,
+    Timeline, //
 };
 
 module! {
