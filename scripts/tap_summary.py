@@ -15,6 +15,9 @@ other lines are ignored, so a whole console log can be given.
 A top-level comment "# time: <name> <seconds> s" (run_tests.sh prints
 one after each suite, check.sh one for each host step) gives the wall time
 of a suite: they are printed as a table, slowest marked, before the result.
+A comment "# figures: <text>" at any level (what a stress suite did: seeds
+and operations, injection points, unload cycles) is printed under
+"figures:" after that table.
 
 Prints "FAIL: <path>" for each failure, then the last line
 "N passed, N failed" (", N skipped" if any). Exits 0 if nothing failed
@@ -32,6 +35,7 @@ VERSION = re.compile(r"^K?TAP version \d+")
 SUBTEST = re.compile(r"^Subtest:\s*(.*?)\s*$")
 BAIL = re.compile(r"^Bail out!\s*(.*)$")
 TIME = re.compile(r"^# time: (\S+(?: \S+)*?) (\d+(?:\.\d+)?) s\s*$")
+FIGURES = re.compile(r"^figures: (.*?)\s*$")
 
 
 class Level:
@@ -81,6 +85,7 @@ class Parser:
         self.root = Level(None)  # collects everything, has no plan
         self.stack = [self.root]
         self.times = []  # (name, seconds) of the "# time:" lines
+        self.figures = []  # the text of the "# figures:" lines
 
     def close_top(self):
         """Close the deepest level that never got its parent's result."""
@@ -152,6 +157,10 @@ class Parser:
             self.times.append((t.group(1), float(t.group(2))))
             return
         prefix, rest = PREFIX.match(text).groups()
+        fig = FIGURES.match(rest)
+        if fig and prefix.endswith("# "):
+            self.figures.append(fig.group(1))
+            return
         sub = SUBTEST.match(rest)
         if sub and prefix.endswith("# "):
             i = self.level_for(prefix[:-2])
@@ -209,6 +218,7 @@ def main(argv):
     files = argv[1:] or ["-"]
     leaves = []
     times = []
+    figures = []
     for f in files:
         p = Parser()
         if f == "-":
@@ -224,8 +234,13 @@ def main(argv):
                 p.line(raw)
         leaves.extend(p.finish())
         times.extend(p.times)
+        figures.extend(p.figures)
 
     print_times(times)
+    if figures:
+        print("figures:")
+        for line in figures:
+            print("  " + line)
 
     counts = {"pass": 0, "fail": 0, "skip": 0}
     for path, status, note, n in leaves:

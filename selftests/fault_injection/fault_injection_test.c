@@ -1009,6 +1009,7 @@ int main(int argc, char **argv)
 	ksft_test_result(!module_unload("rf_c_consumer") && !module_unload("fence_ops") &&
 			 !module_unload("rust_fence"), "the modules unload\n");
 	check_kmemleak();
-	ksft_print_msg("%d injection points tried in all\n", total_points);
+	ksft_print_msg("figures: fault_injection: %d injection points tried in all\n",
+		       total_points);
 	ksft_finished();
 }

@@ -1325,7 +1325,7 @@ int main(int argc, char **argv)
 		       cur_op + 1);
 		failed += !ok;
 	}
-	printf("# sw_sync_fuzz: %d seeds, %ld operations, %d divergences, %ld known differences, %.1f s\n",
+	printf("# figures: sw_sync_fuzz: %d seeds, %ld operations, %d divergences, %ld known differences, %.1f s\n",
 	       nseeds, total, failed, known_diffs, (monotonic_ns() - start) / 1e9);
 	return failed ? 1 : 0;
 }

@@ -1073,11 +1073,11 @@ int main(void)
 		if (i < nworkers)
 			ops += sh->p[i].done;
 	}
-	printf("# cycles: %llu, successful unloads: %llu, unloads mid-operation: %llu (with a wait in flight: %llu), unloads with fds held: %llu\n",
+	printf("# figures: unload_race: cycles: %llu, successful unloads: %llu, unloads mid-operation: %llu (with a wait in flight: %llu), unloads with fds held: %llu\n",
 	       (unsigned long long)sh->cycles, (unsigned long long)sh->unloads,
 	       (unsigned long long)sh->midop_unloads, (unsigned long long)sh->wait_unloads,
 	       (unsigned long long)sh->held_unloads);
-	printf("# EWOULDBLOCK answers: %llu (%llu for pinning fences), worker ops: %llu, %.1f s\n",
+	printf("# figures: unload_race: EWOULDBLOCK answers: %llu (%llu for pinning fences), worker ops: %llu, %.1f s\n",
 	       (unsigned long long)sh->ewouldblock, (unsigned long long)sh->pin_refusals,
 	       (unsigned long long)ops, (now_ns() - start) / 1e9);
 	for (i = 0; i <= nworkers; i++)
