@@ -137,17 +137,6 @@ static inline int sync_merge_fds(const char *name, int a, int b)
 	return data.fence;
 }
 
-/* SYNC_IOC_FILE_INFO without fence infos: number of fences or -errno. */
-static inline int sync_num_fences(int fd)
-{
-	struct sync_file_info info;
-
-	memset(&info, 0, sizeof(info));
-	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info))
-		return -errno;
-	return info.num_fences;
-}
-
 /* The lowest free fd number, which the next new fd gets. */
 static inline int next_fd(void)
 {

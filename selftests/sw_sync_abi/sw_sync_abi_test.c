@@ -43,18 +43,6 @@ FIXTURE_TEARDOWN(timeline)
 		close(self->tl);
 }
 
-/* SYNC_IOC_FILE_INFO without fence infos: the name and status. */
-static int sync_file_name(int fd, char name[32])
-{
-	struct sync_file_info info;
-
-	memset(&info, 0, sizeof(info));
-	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info))
-		return -errno;
-	memcpy(name, info.name, sizeof(info.name));
-	return info.status;
-}
-
 /*
  * The name of a sync_file of a pending point is made by the core from the
  * fence: "<driver>-<timeline><context>-<seqno>", cut to 31 characters.
