@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/sync_file.h>
@@ -72,6 +73,28 @@ static inline int sync_fence_info_of(int fd, struct sync_fence_info *fence)
 	int ret = sync_file_get_info(fd, &info, fence, 1);
 
 	return ret ? ret : info.status;
+}
+
+/* SYNC_IOC_SET_DEADLINE on a sync_file: 0 or -errno. */
+static inline int sync_set_deadline(int fd, uint64_t ns)
+{
+	struct sync_set_deadline arg = { .deadline_ns = ns };
+
+	return ioctl(fd, SYNC_IOC_SET_DEADLINE, &arg) ? -errno : 0;
+}
+
+/* SYNC_IOC_MERGE: fd of the merged sync_file or -errno. */
+static inline int sync_merge_fds(const char *name, int a, int b)
+{
+	struct sync_merge_data data;
+
+	memset(&data, 0, sizeof(data));
+	snprintf(data.name, sizeof(data.name), "%s", name);
+	data.fd2 = b;
+	data.fence = -1;
+	if (ioctl(a, SYNC_IOC_MERGE, &data))
+		return -errno;
+	return data.fence;
 }
 
 /* poll() for POLLIN: 1 signalled, 0 timed out, <0 -errno. */

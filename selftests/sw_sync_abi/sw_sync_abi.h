@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/ioctl.h>
-#include <linux/sync_file.h>
 #include <linux/types.h>
 
 /*
@@ -113,28 +112,6 @@ static inline int sw_get_deadline(int tl, int fence, __u64 *ns)
 		return -errno;
 	*ns = arg.deadline_ns;
 	return 0;
-}
-
-/* SYNC_IOC_SET_DEADLINE on a sync_file: 0 or -errno. */
-static inline int sync_set_deadline(int fd, __u64 ns)
-{
-	struct sync_set_deadline arg = { .deadline_ns = ns };
-
-	return ioctl(fd, SYNC_IOC_SET_DEADLINE, &arg) ? -errno : 0;
-}
-
-/* SYNC_IOC_MERGE: fd of the merged sync_file or -errno. */
-static inline int sync_merge_fds(const char *name, int a, int b)
-{
-	struct sync_merge_data data;
-
-	memset(&data, 0, sizeof(data));
-	snprintf(data.name, sizeof(data.name), "%s", name);
-	data.fd2 = b;
-	data.fence = -1;
-	if (ioctl(a, SYNC_IOC_MERGE, &data))
-		return -errno;
-	return data.fence;
 }
 
 /* The lowest free fd number, which the next new fd gets. */
