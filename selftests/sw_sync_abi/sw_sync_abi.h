@@ -114,6 +114,23 @@ static inline int sw_get_deadline(int tl, int fence, __u64 *ns)
 	return 0;
 }
 
+/* The deadline of @fence read through @tl, or -errno. */
+static inline __s64 sw_deadline(int tl, int fence)
+{
+	__u64 ns = 0;
+	int ret = sw_get_deadline(tl, fence, &ns);
+
+	return ret ? ret : (__s64)ns;
+}
+
+/* ioctl() with its failure as -errno: for the tests of argument checks. */
+static inline int ioctl_err(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
 /* The lowest free fd number, which the next new fd gets. */
 static inline int next_fd(void)
 {
