@@ -154,14 +154,11 @@ static int fence_statuses(int fd, int *statuses, int max)
 {
 	struct sync_fence_info infos[8];
 	struct sync_file_info info;
-	int i;
+	int i, ret;
 
-	memset(&info, 0, sizeof(info));
-	memset(infos, 0, sizeof(infos));
-	info.num_fences = max < 8 ? max : 8;
-	info.sync_fence_info = (__u64)(uintptr_t)infos;
-	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info))
-		return -errno;
+	ret = sync_file_get_info(fd, &info, infos, max < 8 ? max : 8);
+	if (ret)
+		return ret;
 	for (i = 0; i < (int)info.num_fences; i++)
 		statuses[i] = infos[i].status;
 	return info.num_fences;

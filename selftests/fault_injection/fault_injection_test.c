@@ -699,13 +699,10 @@ static struct sync_fence_info fence_infos[2];
 
 static int op_file_info(void)
 {
-	struct sync_file_info info = {
-		.num_fences = 2,
-		.sync_fence_info = (uintptr_t)fence_infos,
-	};
+	struct sync_file_info info;
+	int ret = sync_file_get_info(cur_fd, &info, fence_infos, 2);
 
-	memset(fence_infos, 0, sizeof(fence_infos));
-	return ioctl(cur_fd, SYNC_IOC_FILE_INFO, &info) ? -errno : info.status;
+	return ret ? ret : info.status;
 }
 
 static int check_file_info(int ret)

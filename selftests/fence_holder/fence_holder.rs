@@ -6,7 +6,7 @@
 //! unload of the module that issued them, then waits for them and drops them: what a driver
 //! consuming fences does. Each open of the misc device `/dev/fence_holder` is a holder; closing
 //! it drops what it still holds. Everything goes through rust_fence and the kernel crate, with
-//! no `unsafe`.
+//! no `unsafe` but the byte trait of its report struct.
 
 use kernel::fs::File;
 use kernel::ioctl::{
@@ -28,6 +28,7 @@ use kernel::sync::{
     Arc,
     Mutex, //
 };
+use kernel::transmute::AsBytes;
 use kernel::uaccess::{
     UserPtr,
     UserSlice, //
@@ -47,8 +48,46 @@ module! {
     license: "GPL",
 }
 
+/// `FENCE_HOLDER_IOC_HOLD`: hold the fence of the sync_file fd passed.
 const FENCE_HOLDER_IOC_HOLD: u32 = _IOW::<i32>(b'H' as u32, 0);
-const FENCE_HOLDER_IOC_WAIT_DROP: u32 = _IOR::<[u8; 24]>(b'H' as u32, 1);
+/// `FENCE_HOLDER_IOC_WAIT_DROP`: wait for the held fences, report, drop them.
+const FENCE_HOLDER_IOC_WAIT_DROP: u32 = _IOR::<Report>(b'H' as u32, 1);
+
+/// `struct fence_holder_report` of `fence_holder_uapi.h`, which `FENCE_HOLDER_IOC_WAIT_DROP`
+/// writes.
+#[repr(C)]
+struct Report {
+    /// Fences held.
+    held: u32,
+    /// Of which signalled after the wait.
+    signalled: u32,
+    /// Callbacks that ran, or were handed back on a signalled fence.
+    callbacks: u32,
+    /// Fences that completed with an error.
+    errors: i32,
+    /// The last such error (negative errno), or 0.
+    last_error: i32,
+    /// Zero.
+    pad: u32,
+}
+
+// SAFETY: `Report` is `repr(C)` with six 4-byte integer fields, so it has no padding (its
+// layout is checked below): every byte of a value is initialised.
+unsafe impl AsBytes for Report {}
+
+// The layout of the C header's struct and the ioctl numbers the selftests use.
+const _: () = {
+    use core::mem::offset_of;
+    assert!(size_of::<Report>() == 24);
+    assert!(offset_of!(Report, held) == 0);
+    assert!(offset_of!(Report, signalled) == 4);
+    assert!(offset_of!(Report, callbacks) == 8);
+    assert!(offset_of!(Report, errors) == 12);
+    assert!(offset_of!(Report, last_error) == 16);
+    assert!(offset_of!(Report, pad) == 20);
+    assert!(FENCE_HOLDER_IOC_HOLD == 0x40044800);
+    assert!(FENCE_HOLDER_IOC_WAIT_DROP == 0x80184801);
+};
 
 /// How long to wait for each held fence, in jiffies (HZ is at least 100).
 const WAIT_JIFFIES: usize = 100;
@@ -79,11 +118,10 @@ struct Holder {
 
 impl Holder {
     fn hold(&self, arg: usize) -> Result<isize> {
-        let mut raw = [0u8; 4];
-        UserSlice::new(UserPtr::from_addr(arg), 4)
+        let fd = UserSlice::new(UserPtr::from_addr(arg), size_of::<i32>())
             .reader()
-            .read_slice(&mut raw)?;
-        let fence = Fence::import_sync_file(i32::from_ne_bytes(raw))?;
+            .read::<i32>()?;
+        let fence = Fence::import_sync_file(fd)?;
         let callback =
             match fence.add_callback(CountCallback(self.callbacks.clone()), GFP_KERNEL)? {
                 Registration::Pending(callback) => Some(callback),
@@ -121,16 +159,17 @@ impl Holder {
         let count = held.len() as u32;
         // Drops the references and removes the callbacks that did not run.
         drop(held);
-        let mut report = [0u8; 24];
-        report[0..4].copy_from_slice(&count.to_ne_bytes());
-        report[4..8].copy_from_slice(&signalled.to_ne_bytes());
-        report[8..12].copy_from_slice(&self.callbacks.load(Relaxed).to_ne_bytes());
-        report[12..16].copy_from_slice(&errors.to_ne_bytes());
-        report[16..20].copy_from_slice(&last_error.to_ne_bytes());
-        self.callbacks.store(0, Relaxed);
-        UserSlice::new(UserPtr::from_addr(arg), report.len())
+        let report = Report {
+            held: count,
+            signalled,
+            callbacks: self.callbacks.xchg(0, Relaxed),
+            errors,
+            last_error,
+            pad: 0,
+        };
+        UserSlice::new(UserPtr::from_addr(arg), size_of::<Report>())
             .writer()
-            .write_slice(&report)?;
+            .write(&report)?;
         Ok(0)
     }
 }

@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/ioctl.h>
-#include <linux/sync_file.h>
 #include <linux/types.h>
 
 /*
@@ -115,37 +114,21 @@ static inline int sw_get_deadline(int tl, int fence, __u64 *ns)
 	return 0;
 }
 
-/* SYNC_IOC_SET_DEADLINE on a sync_file: 0 or -errno. */
-static inline int sync_set_deadline(int fd, __u64 ns)
+/* The deadline of @fence read through @tl, or -errno. */
+static inline __s64 sw_deadline(int tl, int fence)
 {
-	struct sync_set_deadline arg = { .deadline_ns = ns };
+	__u64 ns = 0;
+	int ret = sw_get_deadline(tl, fence, &ns);
 
-	return ioctl(fd, SYNC_IOC_SET_DEADLINE, &arg) ? -errno : 0;
+	return ret ? ret : (__s64)ns;
 }
 
-/* SYNC_IOC_MERGE: fd of the merged sync_file or -errno. */
-static inline int sync_merge_fds(const char *name, int a, int b)
+/* ioctl() with its failure as -errno: for the tests of argument checks. */
+static inline int ioctl_err(int fd, unsigned long cmd, void *arg)
 {
-	struct sync_merge_data data;
+	int ret = ioctl(fd, cmd, arg);
 
-	memset(&data, 0, sizeof(data));
-	snprintf(data.name, sizeof(data.name), "%s", name);
-	data.fd2 = b;
-	data.fence = -1;
-	if (ioctl(a, SYNC_IOC_MERGE, &data))
-		return -errno;
-	return data.fence;
-}
-
-/* SYNC_IOC_FILE_INFO without fence infos: number of fences or -errno. */
-static inline int sync_num_fences(int fd)
-{
-	struct sync_file_info info;
-
-	memset(&info, 0, sizeof(info));
-	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info))
-		return -errno;
-	return info.num_fences;
+	return ret < 0 ? -errno : ret;
 }
 
 /* The lowest free fd number, which the next new fd gets. */

@@ -264,16 +264,13 @@ static void check_info(struct worker *w, struct fdm *m)
 	struct sync_fence_info fi[8];
 	struct sync_file_info info;
 	struct window win;
-	int exp, i, known_final, status;
+	int exp, i, known_final, ret, status;
 
-	memset(&info, 0, sizeof(info));
-	memset(fi, 0, sizeof(fi));
-	info.num_fences = 8;
-	info.sync_fence_info = (uint64_t)(uintptr_t)fi;
 	known_final = m->seen_final != 0;
 	win = window_open();
-	if (ioctl(m->fd, SYNC_IOC_FILE_INFO, &info)) {
-		fail("FILE_INFO on fd %d: %s", m->fd, strerror(errno));
+	ret = sync_file_get_info(m->fd, &info, fi, 8);
+	if (ret) {
+		fail("FILE_INFO on fd %d: %s", m->fd, strerror(-ret));
 		return;
 	}
 	w->checks++;
