@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,13 +37,18 @@ FIXTURE_TEARDOWN(consumer)
 	close(self->dev);
 }
 
-static struct rf_c_issue issue(int dev)
-{
-	struct rf_c_issue arg = { .fd = -1 };
+/* A fence RF_C_IOC_ISSUE issued: its sequence number and fd, or -errno. */
+struct issued {
+	__u64 seqno;
+	int fd;
+};
 
-	if (ioctl(dev, RF_C_IOC_ISSUE, &arg))
-		arg.fd = -errno;
-	return arg;
+static struct issued issue(int dev)
+{
+	struct rf_c_issue arg = {};
+	int fd = ioctl(dev, RF_C_IOC_ISSUE, &arg);
+
+	return (struct issued){ .seqno = arg.seqno, .fd = fd < 0 ? -errno : fd };
 }
 
 static int signal_fence(int dev, __u64 seqno, int error)
@@ -55,7 +61,7 @@ static int signal_fence(int dev, __u64 seqno, int error)
 TEST_F(consumer, issue_and_signal)
 {
 	struct sync_fence_info fi;
-	struct rf_c_issue f = issue(self->dev);
+	struct issued f = issue(self->dev);
 
 	ASSERT_LE(0, f.fd);
 	EXPECT_EQ(0, sync_fence_info_of(f.fd, &fi));
@@ -71,7 +77,7 @@ TEST_F(consumer, issue_and_signal)
 
 TEST_F(consumer, seqnos_increase)
 {
-	struct rf_c_issue a = issue(self->dev), b = issue(self->dev);
+	struct issued a = issue(self->dev), b = issue(self->dev);
 
 	ASSERT_LE(0, a.fd);
 	ASSERT_LE(0, b.fd);
@@ -85,7 +91,7 @@ TEST_F(consumer, seqnos_increase)
 TEST_F(consumer, signal_with_error)
 {
 	struct sync_fence_info fi;
-	struct rf_c_issue f = issue(self->dev);
+	struct issued f = issue(self->dev);
 
 	ASSERT_LE(0, f.fd);
 	ASSERT_EQ(0, signal_fence(self->dev, f.seqno, -EIO));
@@ -96,7 +102,7 @@ TEST_F(consumer, signal_with_error)
 
 TEST_F(consumer, bad_errno_refused)
 {
-	struct rf_c_issue f = issue(self->dev);
+	struct issued f = issue(self->dev);
 
 	ASSERT_LE(0, f.fd);
 	EXPECT_EQ(-EINVAL, signal_fence(self->dev, f.seqno, 5));
@@ -109,7 +115,7 @@ TEST_F(consumer, bad_errno_refused)
 
 TEST_F(consumer, second_signal_refused)
 {
-	struct rf_c_issue f = issue(self->dev);
+	struct issued f = issue(self->dev);
 
 	ASSERT_LE(0, f.fd);
 	ASSERT_EQ(0, signal_fence(self->dev, f.seqno, 0));
@@ -118,11 +124,42 @@ TEST_F(consumer, second_signal_refused)
 	close(f.fd);
 }
 
+/*
+ * An argument the driver cannot write back: EFAULT, and no fd left behind
+ * for a result the caller never learned of (the fd is installed last); the
+ * fence it issued was cancelled, not left pending until the unload.
+ */
+TEST_F(consumer, unwritable_argument_leaves_no_fd)
+{
+	struct rf_c_issue *ro = mmap(NULL, getpagesize(), PROT_READ,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int lowest_free = dup(0);
+	struct issued next;
+	__u64 s;
+
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_LE(0, lowest_free);
+	close(lowest_free);
+	EXPECT_EQ(-1, ioctl(self->dev, RF_C_IOC_ISSUE, ro));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, fcntl(lowest_free, F_GETFD)) TH_LOG("fd %d left open", lowest_free);
+	/* The failed call took a sequence number below this one's. */
+	next = issue(self->dev);
+	ASSERT_LE(0, next.fd);
+	ASSERT_LT(0ull, next.seqno);
+	for (s = 1; s < next.seqno; s++)
+		EXPECT_EQ(-ENOENT, signal_fence(self->dev, s, 0)) TH_LOG("fence %llu pending",
+									(unsigned long long)s);
+	EXPECT_EQ(0, signal_fence(self->dev, next.seqno, 0));
+	close(next.fd);
+	munmap(ro, getpagesize());
+}
+
 /* Last: unloads the driver while userspace still holds its fences. */
 TEST_F(consumer, unload_with_fences_held)
 {
 	struct sync_fence_info fi;
-	struct rf_c_issue done = issue(self->dev), pending = issue(self->dev);
+	struct issued done = issue(self->dev), pending = issue(self->dev);
 
 	ASSERT_LE(0, done.fd);
 	ASSERT_LE(0, pending.fd);

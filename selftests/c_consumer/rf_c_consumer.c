@@ -62,8 +62,12 @@ static long rf_c_issue(struct rf_c_issue __user *uarg)
 		return ret;
 	}
 
-	arg.fd = rust_fence_sync_file_fd(fence, O_CLOEXEC);
-	if (arg.fd < 0) {
+	/* The fd last: once installed, it is the caller's and cannot be undone. */
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+	else
+		ret = rust_fence_sync_file_fd(fence, O_CLOEXEC);
+	if (ret < 0) {
 		/*
 		 * Nobody got the fence: cancel it rather than leave it pending
 		 * until the unload (unless RF_C_IOC_SIGNAL got it meanwhile).
@@ -74,13 +78,9 @@ static long rf_c_issue(struct rf_c_issue __user *uarg)
 			dma_fence_put(fence);
 		}
 		mutex_unlock(&pending_lock);
-		dma_fence_put(fence);
-		return arg.fd;
 	}
 	dma_fence_put(fence);
-	if (copy_to_user(uarg, &arg, sizeof(arg)))
-		return -EFAULT;
-	return 0;
+	return ret;
 }
 
 static long rf_c_signal(struct rf_c_signal __user *uarg)

@@ -9,11 +9,13 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* RF_C_IOC_ISSUE: issue a fence, get a sync_file fd for it. */
+/*
+ * RF_C_IOC_ISSUE: issue a fence; returns a sync_file fd (O_CLOEXEC) for it.
+ * The fd is the return value, not a field: it is installed last, after
+ * everything that can fail, as an installed fd cannot be taken back.
+ */
 struct rf_c_issue {
 	__u64 seqno;	/* out: sequence number of the fence */
-	__s32 fd;	/* out: sync_file fd (O_CLOEXEC) */
-	__u32 pad;
 };
 
 /* RF_C_IOC_SIGNAL: signal the fence of a sequence number. */

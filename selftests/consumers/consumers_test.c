@@ -85,20 +85,20 @@ static int fence_ops_fences(struct fences *f)
 /* rf_c_consumer: two fences of its C API timeline, the first signalled. */
 static int c_api_fences(struct fences *f)
 {
-	struct rf_c_issue a = { .fd = -1 }, b = { .fd = -1 };
+	struct rf_c_issue a = {}, b = {};
 	struct rf_c_signal sig = {};
 	int dev = open(RF_C_FENCES, O_RDWR | O_CLOEXEC), ret = 0;
 
 	if (dev < 0)
 		return -errno;
-	if (ioctl(dev, RF_C_IOC_ISSUE, &a) || ioctl(dev, RF_C_IOC_ISSUE, &b))
+	f->signalled = ioctl(dev, RF_C_IOC_ISSUE, &a);
+	f->pending = f->signalled < 0 ? -1 : ioctl(dev, RF_C_IOC_ISSUE, &b);
+	if (f->pending < 0)
 		ret = -errno;
 	sig.seqno = a.seqno;
 	if (!ret && ioctl(dev, RF_C_IOC_SIGNAL, &sig))
 		ret = -errno;
 	close(dev);
-	f->signalled = a.fd;
-	f->pending = b.fd;
 	return ret;
 }
 

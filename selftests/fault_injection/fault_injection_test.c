@@ -818,6 +818,7 @@ static void run_fence_ops(void)
 
 static int dev = -1;
 static struct rf_c_issue issued;
+static int issued_fd = -1;
 static __u64 last_seqno;
 
 static int signal_fence(__u64 seqno, int error)
@@ -837,8 +838,8 @@ static int op_c_open(void)
 static int op_c_issue(void)
 {
 	memset(&issued, 0, sizeof(issued));
-	issued.fd = -1;
-	return ioctl(dev, RF_C_IOC_ISSUE, &issued) ? -errno : issued.fd;
+	issued_fd = ioctl(dev, RF_C_IOC_ISSUE, &issued);
+	return issued_fd < 0 ? -errno : issued_fd;
 }
 
 /*
@@ -883,11 +884,11 @@ static int op_c_signal(void)
 
 static int check_c_signal(int ret)
 {
-	int status = sync_file_status(issued.fd);
+	int status = sync_file_status(issued_fd);
 
 	if (ret < 0)
 		signal_fence(issued.seqno, 0);
-	close(issued.fd);
+	close(issued_fd);
 	if (status != (ret == 0)) {
 		ksft_print_msg("fence %llu: status %d after RF_C_IOC_SIGNAL returned %d\n",
 			       (unsigned long long)issued.seqno, status, ret);
@@ -906,7 +907,7 @@ static void run_c_api(void)
 	dev = op_c_open();
 	if (dev < 0 || op_c_issue() < 0)
 		ksft_exit_fail_msg("rf_c_consumer: %s\n", strerror(errno));
-	close(issued.fd);
+	close(issued_fd);
 	signal_fence(issued.seqno, 0);
 	last_seqno = issued.seqno;
 	p = (struct path){ "C API (rf_c_consumer): rust_fence_issue, rust_fence_sync_file_fd",
