@@ -130,7 +130,10 @@ impl<C: FenceCallbackFn> FenceCallback<C> {
         // read (type invariants), so a shared reference is fine while the registration reads it
         // too.
         let this = unsafe { &*kernel::container_of!(Opaque::cast_from(cb), Self, cb) };
-        // SAFETY: The core holds a reference to `fence` while it runs its callbacks.
+        // SAFETY: `fence` is `this.fence`, a reference of the registration, which cannot drop it
+        // while we run (see above): it stays alive for this call. The core's own reference is not
+        // what keeps it: `dma_fence_release()` of a fence nobody signalled runs the callbacks at
+        // refcount 0.
         let fence = unsafe { Fence::from_raw(fence) };
         this.func.signalled(fence);
         // SAFETY: The core took `cb` off the callback list before calling us, so this drops the

@@ -21,9 +21,9 @@
 //!    queue further frees (data owning timelines): the registration waits until none is in
 //!    flight. A timeline whose last reference is dropped later still is freed with a reference
 //!    on the module held until the free ran; during the module's own exit, when no reference
-//!    can be taken any more, it is freed at once, since nothing can reach it any more. Before
-//!    the protocol, frees hold no module reference, so that `rmmod` right after a timeline was
-//!    dropped does not fail: the protocol waits for them.
+//!    can be taken any more, the module notifier waits for its free after the exit, before
+//!    the module's memory goes. Before the protocol, frees hold no module reference, so that
+//!    `rmmod` right after a timeline was dropped does not fail: the protocol waits for them.
 //!
 //! The cost is one grace period whatever the number of fences.
 
@@ -120,19 +120,38 @@ unsafe impl Send for ProviderInner {}
 // SAFETY: Shared access to `timelines` happens under the lock; the rest is `Sync`.
 unsafe impl Sync for ProviderInner {}
 
-/// How [`ProviderInner::begin_free`] wants a timeline freed.
+/// How a queued timeline free keeps the provider's module loaded until it ran.
+///
+/// Every free runs one grace period after the timeline's last reference is gone, in process
+/// context, on rust_fence's free workqueue: a fence signalled just before, by a thread that held
+/// that reference, may still be read by an ops callback that loaded its ops pointer earlier.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
 pub(crate) enum Free {
-    /// One grace period later, in process context, by the free workqueue; [`ProviderInner::end_free`]
-    /// when done. `pinned`: a reference on the provider's module is held for it, to be dropped
-    /// after the free.
-    Queue { pinned: bool },
-    /// At once: the module is in its exit, after its registration waited for the frees, so no
-    /// reference on it can be taken and nothing would wait for a queued free. No ops callback
-    /// can read the timeline any more: its fences were cancelled before the protocol's grace
-    /// period, later ones were issued detached, and pinning ones cannot exist (they would have
-    /// kept the module from unloading).
-    Now,
+    /// Before the unload protocol waited for the frees: it waits for this one.
+    Unpinned = 0,
+    /// Later: a reference on the module is held for it, dropped after the free.
+    Pinned = 1,
+    /// Later still, in the module's exit, when no reference can be taken: counted in
+    /// [`EXIT_FREES`], which the module notifier waits for after the exit, before the module's
+    /// memory is freed. The free runs the module's code (the data's `drop`), so it cannot run
+    /// at once instead: the last reference may be dropped in atomic context, and a fence
+    /// signalled by its holder just before may still be read.
+    InExit = 2,
 }
+
+impl Free {
+    pub(crate) fn from_i32(kind: i32) -> Self {
+        match kind {
+            1 => Free::Pinned,
+            2 => Free::InExit,
+            _ => Free::Unpinned,
+        }
+    }
+}
+
+/// Timeline frees queued during their module's exit, not run yet; see [`Free::InExit`].
+static EXIT_FREES: Atomic<usize> = Atomic::new(0);
 
 impl ProviderInner {
     /// Returns the module that owns the provider.
@@ -177,28 +196,31 @@ impl ProviderInner {
         state.retired_issued += header.issued();
     }
 
-    /// Decides how to free a timeline whose last reference is gone.
+    /// Decides how a timeline whose last reference is gone is freed; see [`Free`].
     ///
-    /// While the registration has not waited for the frees yet, the free is queued and the
-    /// registration will wait for it. Later, the provider's module may unload at any time: the
-    /// free is queued holding a reference on it, or, if the module is in its exit and none can be
-    /// taken, done at once.
+    /// While the registration has not waited for the frees yet, it will wait for this one.
+    /// Later, the provider's module may unload at any time: the free holds a reference on it,
+    /// or, if the module is in its exit and none can be taken, the module notifier waits for it.
     pub(crate) fn begin_free(&self) -> Free {
         let mut state = self.state.lock();
         let free = if !state.drained {
-            Free::Queue { pinned: false }
+            Free::Unpinned
         } else if self.module.try_get() {
-            Free::Queue { pinned: true }
+            Free::Pinned
         } else {
-            return Free::Now;
+            EXIT_FREES.fetch_add(1, Relaxed);
+            Free::InExit
         };
         state.frees_in_flight += 1;
         free
     }
 
     /// A queued timeline free has finished running the provider's code.
-    pub(crate) fn end_free(&self) {
+    pub(crate) fn end_free(&self, free: Free) {
         self.state.lock().frees_in_flight -= 1;
+        if free == Free::InExit {
+            EXIT_FREES.fetch_sub(1, Relaxed);
+        }
     }
 
     fn pending(&self) -> u64 {
@@ -472,6 +494,12 @@ unsafe extern "C" fn rust_fence_module_going(module: *mut bindings::module) {
         );
         let closed = close(&provider);
         finish(&provider, closed);
+    }
+    // Timelines the module dropped in its exit after its registration are freed by the
+    // workqueue with its code (`Free::InExit`): wait for them while that code is still there.
+    while EXIT_FREES.load(Relaxed) != 0 {
+        // SAFETY: No preconditions; the module notifier runs in process context.
+        unsafe { ffi::rust_fence_helper_free_wq_flush() };
     }
 }
 

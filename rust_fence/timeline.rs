@@ -227,8 +227,8 @@ pub(crate) struct TimelineHeader {
     refcount: Refcount,
     free_work: Opaque<bindings::rcu_work>,
     free: unsafe fn(*mut TimelineHeader),
-    /// Whether the queued free holds a reference on the provider's module.
-    free_pinned: Atomic<i32>,
+    /// How the queued free keeps the provider's module loaded: a [`Free`] as an `i32`.
+    free_kind: Atomic<i32>,
     provider: Provider,
     ops: &'static bindings::dma_fence_ops,
     detached_ops: &'static bindings::dma_fence_ops,
@@ -497,21 +497,22 @@ unsafe extern "C" fn run_free(work: *mut bindings::work_struct) {
         kernel::container_of!(Opaque::cast_from(rwork), TimelineHeader, free_work).cast_mut()
     };
     // SAFETY: The header is alive until `free` below.
-    let (provider, pinned) = unsafe {
+    let (provider, kind) = unsafe {
         (
             (*header).provider.clone(),
-            (*header).free_pinned.load(Relaxed) != 0,
+            Free::from_i32((*header).free_kind.load(Relaxed)),
         )
     };
     // SAFETY: The header was queued once, by `defer_free`, with no reference left. Its `free`
-    // is code of the provider's module, which is loaded: `begin_free` took a module reference
-    // (`pinned`), or the registration waits for `end_free` below before the module can go.
+    // is code of the provider's module, which is loaded until `end_free` below: `begin_free`
+    // took a module reference (`Free::Pinned`), or the registration (`Free::Unpinned`) or the
+    // module notifier after the exit (`Free::InExit`) waits for it before the module can go.
     unsafe {
         provider.0.remove_timeline(&*header);
         ((*header).free)(header)
     };
-    provider.0.end_free();
-    if pinned {
+    provider.0.end_free(kind);
+    if kind == Free::Pinned {
         // SAFETY: Drops the module reference `begin_free` took. We return into rust_fence's
         // code, which outlives the provider module (it uses rust_fence).
         unsafe { provider.0.module().put() };
@@ -529,28 +530,18 @@ unsafe fn defer_free(header: *mut TimelineHeader) {
     // read the names and the data.
     let this = unsafe { &*header };
     let provider = &this.provider.0;
-    match provider.begin_free() {
-        Free::Queue { pinned } => {
-            this.free_pinned.store(i32::from(pinned), Relaxed);
-            // SAFETY: `free_work` is unused until now and stays valid until `run_free` frees
-            // the timeline.
-            unsafe { ffi::rust_fence_helper_free_wq_queue(this.free_work.get(), run_free) };
-        }
-        Free::Now => {
-            pr_warn!(
-                "{}: timeline {:?} dropped in the module's exit after the provider registration: freed at once; drop timelines before the registration\n",
-                provider.name.to_str().unwrap_or("?"),
-                this.timeline_name
-            );
-            // SAFETY: The module is in its exit, so its code runs and is loaded until we return;
-            // nothing can reach the timeline any more (see `Free::Now`), and `this` is not used
-            // after the free.
-            unsafe {
-                provider.remove_timeline(this);
-                (this.free)(header)
-            };
-        }
+    let kind = provider.begin_free();
+    if kind == Free::InExit {
+        pr_warn!(
+            "{}: timeline {:?} dropped in the module's exit after the provider registration: freed after the exit; drop timelines before the registration\n",
+            provider.name.to_str().unwrap_or("?"),
+            this.timeline_name
+        );
     }
+    this.free_kind.store(kind as i32, Relaxed);
+    // SAFETY: `free_work` is unused until now and stays valid until `run_free` frees the
+    // timeline.
+    unsafe { ffi::rust_fence_helper_free_wq_queue(this.free_work.get(), run_free) };
 }
 
 /// How a [`Timeline`] issues its fences; [`Timeline::with_options`].
@@ -680,7 +671,7 @@ impl<T: FenceOps> Timeline<T> {
                     refcount: Refcount::new(1),
                     free_work: Opaque::uninit(),
                     free,
-                    free_pinned: Atomic::new(0),
+                    free_kind: Atomic::new(0),
                     provider: provider.clone(),
                     ops,
                     detached_ops,

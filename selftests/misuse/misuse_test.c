@@ -33,6 +33,7 @@ enum scenario {
 	CHAINED_FREE = 4,
 	SLEEPING_DROP = 5,
 	LEAK_REGISTRATION = 6,
+	DROP_UNDER_LOCK_IN_EXIT = 7,
 };
 
 /* The fd that the module's init gets when it installs one in this process. */
@@ -73,6 +74,10 @@ static int misuse_unload_within_5s(void)
 	return ret;
 }
 
+/* The records read since the mark, so that every check sees all of them. */
+static char kmsg_log[1 << 16];
+static size_t kmsg_len;
+
 /* The kernel log from a mark on, through /dev/kmsg. */
 static int kmsg_mark(void)
 {
@@ -80,22 +85,25 @@ static int kmsg_mark(void)
 
 	if (fd >= 0)
 		lseek(fd, 0, SEEK_END);
+	kmsg_len = 0;
+	kmsg_log[0] = '\0';
 	return fd;
 }
 
+/* Whether the kernel log since the mark has @text. */
 static int kmsg_has(int kmsg, const char *text)
 {
 	char record[2048];
 	ssize_t n;
 
 	while ((n = read(kmsg, record, sizeof(record) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
-		if (n <= 0)
+		if (n <= 0 || kmsg_len + n >= sizeof(kmsg_log))
 			continue;
-		record[n] = '\0';
-		if (strstr(record, text))
-			return 1;
+		memcpy(kmsg_log + kmsg_len, record, n);
+		kmsg_len += n;
+		kmsg_log[kmsg_len] = '\0';
 	}
-	return 0;
+	return strstr(kmsg_log, text) != NULL;
 }
 
 FIXTURE(misuse) {
@@ -118,11 +126,15 @@ FIXTURE_TEARDOWN(misuse)
 }
 
 /*
- * rf_misuse reports timeline data dropped after its exit: code of the
- * module run where, without the wait for the RCU grace periods of
- * free_module(), its memory would already be gone.
+ * rf_misuse reports timeline data dropped after its exit (rust_fence's
+ * module notifier waits for the frees of timelines dropped in the exit,
+ * after the registration), and, as an error, timeline data dropped once
+ * the kernel began to free the module: code of the module run where,
+ * without the wait for the RCU grace period of free_module(), its memory
+ * would already be gone.
  */
 #define AFTER_EXIT "dropped after the module's exit"
+#define WHILE_FREED "dropped while the module was being freed"
 
 /*
  * A leaked callback registration keeps the module whose code the fence
@@ -166,7 +178,9 @@ TEST_F(misuse, timeline_outliving_its_registration)
 	EXPECT_STREQ("signaled-timeline", info.obj_name);
 	EXPECT_EQ(1, sync_file_wait(fd, 0));
 	EXPECT_TRUE(kmsg_has(self->kmsg, "new timeline after the unload protocol: ENODEV"));
-	EXPECT_FALSE(kmsg_has(self->kmsg, AFTER_EXIT));
+	/* Freed after the exit, by the time rmmod returned, not later. */
+	EXPECT_TRUE(kmsg_has(self->kmsg, AFTER_EXIT));
+	EXPECT_FALSE(kmsg_has(self->kmsg, WHILE_FREED));
 	close(fd);
 }
 
@@ -205,6 +219,24 @@ TEST_F(misuse, sleeping_drop_of_timeline_data)
 	EXPECT_EQ(0, misuse_unload());
 	EXPECT_TRUE(kmsg_has(self->kmsg, "sleeping drop of timeline data ran"));
 	EXPECT_FALSE(kmsg_has(self->kmsg, AFTER_EXIT));
+}
+
+/*
+ * The last reference to a timeline dropped in the module's exit, after the
+ * registration, while a spinlock is held: the timeline data, whose drop
+ * sleeps, is still dropped in process context (the host's log check fails
+ * on "sleeping function called from invalid context"), before the module's
+ * memory goes, and rmmod waits for it.
+ */
+TEST_F(misuse, timeline_dropped_under_a_lock_in_exit)
+{
+	ASSERT_EQ(0, misuse_load(DROP_UNDER_LOCK_IN_EXIT, -1));
+	EXPECT_EQ(0, misuse_unload());
+	/* Already there when rmmod returns. */
+	EXPECT_TRUE(kmsg_has(self->kmsg, "sleeping drop of timeline data ran"));
+	EXPECT_FALSE(kmsg_has(self->kmsg, "sleeping function called from invalid context"));
+	EXPECT_TRUE(kmsg_has(self->kmsg, AFTER_EXIT));
+	EXPECT_FALSE(kmsg_has(self->kmsg, WHILE_FREED));
 }
 
 /*

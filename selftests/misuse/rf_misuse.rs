@@ -5,8 +5,8 @@
 //! Each scenario (module parameter `scenario`) does in safe code something that used to leave
 //! code or memory of this module reachable after `rmmod`: `misuse_test` loads the module with
 //! the scenario, unloads it, and checks that the kernel refused the unload, or that the fences
-//! left behind are cancelled and detached, and that the kernel log stays clean. There is no
-//! `unsafe` here.
+//! left behind are cancelled and detached, and that the kernel log stays clean. The scenarios
+//! are safe code; the one `unsafe` block reads the module's own state for a check.
 
 use kernel::prelude::*;
 use kernel::sync::atomic::{
@@ -15,7 +15,9 @@ use kernel::sync::atomic::{
 };
 use kernel::sync::{
     new_mutex,
-    Mutex, //
+    new_spinlock,
+    Mutex,
+    SpinLock, //
 };
 use rust_fence::{
     DriverFence,
@@ -63,6 +65,9 @@ enum Scenario {
     /// Leaks its registration (`mem::forget`) with a pending fence exported to the loading
     /// process.
     LeakRegistration = 6,
+    /// Drops the last reference to a timeline whose data's `Drop` sleeps while holding a
+    /// spinlock, in a field dropped after the registration.
+    DropUnderLockInExit = 7,
 }
 
 impl Scenario {
@@ -74,6 +79,7 @@ impl Scenario {
             4 => Self::ChainedFree,
             5 => Self::SleepingDrop,
             6 => Self::LeakRegistration,
+            7 => Self::DropUnderLockInExit,
             _ => {
                 pr_err!("unknown scenario {}\n", value);
                 return Err(EINVAL);
@@ -82,9 +88,8 @@ impl Scenario {
     }
 }
 
-/// Set by the module's last field to drop: code that runs afterwards runs after the module's exit,
-/// in the window before the kernel frees the module's memory (`free_module()` waits for RCU
-/// grace periods first, which usually hides such a bug).
+/// Set by the module's last field to drop: code that runs afterwards runs after the module's
+/// exit.
 static EXITED: Atomic<i32> = Atomic::new(0);
 
 /// The last field of the module.
@@ -96,11 +101,27 @@ impl Drop for ExitMarker {
     }
 }
 
-/// Reports a drop of timeline data that ran after the module's exit: the library let code of
-/// the module run after its exit, which would have run in freed memory a little later.
-fn check_not_after_exit(what: &str) {
-    if EXITED.load(Relaxed) != 0 {
-        pr_err!("{} dropped after the module's exit\n", what);
+/// Reports where a drop of timeline data ran, if not before the module's exit.
+///
+/// After the exit, rust_fence may still run the drop of a timeline the module dropped in its
+/// exit (the module notifier waits for it), but only until the kernel begins to free the
+/// module: code of the module running then would run in freed memory a little later
+/// (`free_module()` waits for an RCU grace period first, which usually hides such a bug).
+fn report_late_drop(what: &str) {
+    // SAFETY: `THIS_MODULE` is this module, whose code is running, so its `struct module` has
+    // not been freed yet; `free_module()` changes `state` under `module_mutex`, which we do not
+    // hold, hence the volatile read of the `int`.
+    let state = unsafe {
+        let module = <RfMisuse as kernel::ModuleMetadata>::THIS_MODULE.as_ptr();
+        core::ptr::read_volatile(&raw const (*module).state)
+    };
+    if state == kernel::bindings::module_state_MODULE_STATE_UNFORMED {
+        pr_err!("{} dropped while the module was being freed\n", what);
+    } else if EXITED.load(Relaxed) != 0 {
+        pr_info!(
+            "{} dropped after the module's exit, before it was freed\n",
+            what
+        );
     }
 }
 
@@ -112,7 +133,7 @@ impl FenceOps for Plain {}
 
 impl Drop for Plain {
     fn drop(&mut self) {
-        check_not_after_exit("timeline data");
+        report_late_drop("timeline data");
     }
 }
 
@@ -126,7 +147,7 @@ impl FenceOps for Pinning {
 
 impl Drop for Pinning {
     fn drop(&mut self) {
-        check_not_after_exit("pinning timeline data");
+        report_late_drop("pinning timeline data");
     }
 }
 
@@ -140,7 +161,7 @@ impl FenceOps for Owner {}
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        check_not_after_exit("owning timeline data");
+        report_late_drop("owning timeline data");
     }
 }
 
@@ -157,7 +178,7 @@ impl FenceOps for Sleepy {}
 #[pinned_drop]
 impl PinnedDrop for Sleepy {
     fn drop(self: Pin<&mut Self>) {
-        check_not_after_exit("sleepy timeline data");
+        report_late_drop("sleepy timeline data");
         *self.lock.lock() += 1;
         pr_info!("sleeping drop of timeline data ran\n");
     }
@@ -206,10 +227,30 @@ impl Drop for Late {
     }
 }
 
+/// A timeline kept under a spinlock, and dropped under it (scenario 7).
+#[pin_data(PinnedDrop)]
+struct Locked {
+    #[pin]
+    timeline: SpinLock<Option<Timeline<Sleepy>>>,
+}
+
+#[pinned_drop]
+impl PinnedDrop for Locked {
+    fn drop(self: Pin<&mut Self>) {
+        let mut guard = self.timeline.lock();
+        // The last reference goes in atomic context: the data must still be dropped where it
+        // may sleep.
+        drop(guard.take());
+        drop(guard);
+    }
+}
+
 struct RfMisuse {
-    // Dropped in declaration order: the registration first, then `late` (scenario 2).
+    // Dropped in declaration order: the registration first, then `late` (scenario 2) and
+    // `locked` (scenario 7).
     _registration: Option<ProviderRegistration<()>>,
     _late: Option<Late>,
+    _locked: Option<Pin<KBox<Locked>>>,
     _chain: Option<ProviderRegistration<Timeline<Owner>>>,
     _sleepy: Option<ProviderRegistration<Timeline<Sleepy>>>,
     _exit_marker: ExitMarker,
@@ -220,6 +261,7 @@ impl RfMisuse {
         Self {
             _registration: None,
             _late: None,
+            _locked: None,
             _chain: None,
             _sleepy: None,
             _exit_marker: ExitMarker,
@@ -276,6 +318,22 @@ impl kernel::Module for RfMisuse {
                     timeline.issue(timeline.prealloc()?, ()).signal();
                     Ok(timeline)
                 })?);
+            }
+            Scenario::DropUnderLockInExit => {
+                let registration = ProviderRegistration::new(module, c"rf_misuse", |_| Ok(()))?;
+                let data = pin_init!(Sleepy {
+                    lock <- new_mutex!(0),
+                });
+                let timeline =
+                    Timeline::new(registration.provider(), c"rf_misuse", c"locked", data)?;
+                timeline.issue(timeline.prealloc()?, ()).signal();
+                this._locked = Some(KBox::pin_init(
+                    pin_init!(Locked {
+                        timeline <- new_spinlock!(Some(timeline)),
+                    }),
+                    GFP_KERNEL,
+                )?);
+                this._registration = Some(registration);
             }
             Scenario::LeakRegistration => {
                 let registration = ProviderRegistration::new(module, c"rf_misuse", |p| {
