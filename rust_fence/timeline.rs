@@ -1112,6 +1112,12 @@ pub struct FenceSlot {
     alloc: KBox<MaybeUninit<FenceAlloc>>,
 }
 
+// SAFETY: A slot is memory that nobody else can reach and that holds no value yet (the raw
+// pointers of a `FenceAlloc`, which make it `!Send`, are only written when a fence is issued in
+// it), so it may be moved to another thread and issued or freed there. A driver allocates in
+// its submit ioctl and issues in the job that runs the work, often on another thread.
+unsafe impl Send for FenceSlot {}
+
 impl FenceSlot {
     /// Hands the memory to C as an opaque pointer (`struct rust_fence_slot` of the C API).
     pub(crate) fn into_raw(self) -> *mut c_void {

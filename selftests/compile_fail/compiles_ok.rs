@@ -30,7 +30,10 @@ impl FenceCallbackFn for Owned {
 fn case(module: &'static ThisModule) -> Result {
     let registration = case_timeline(module)?;
     let timeline = registration.state();
-    let driver_fence = timeline.issue(timeline.prealloc()?, ());
+    // A slot allocated in a submit ioctl may be used to issue in a job run on another thread.
+    let slot = timeline.prealloc()?;
+    require_send(timeline.prealloc()?);
+    let driver_fence = timeline.issue(slot, ());
     let fence: ARef<Fence> = driver_fence.fence_ref();
     // A shared fence may be sent to another thread, the section guard may not.
     require_send(fence.clone());
