@@ -775,8 +775,11 @@ impl<T: FenceOps> Timeline<T> {
     /// [`DriverFence::into_timeline`]) for which `select` returns true; returns how many it
     /// signalled.
     ///
-    /// `select` runs with the timeline's lock held and interrupts off: it must not sleep or use
-    /// this timeline. The fences are signalled after the lock is dropped, in timeline order.
+    /// `select` runs with the timeline's lock held and interrupts off: it must not sleep, use
+    /// this timeline, or signal a fence, which [`Fence::is_signaled`] may do (the fence lock
+    /// would then nest in the timeline's, the reverse of a callback that signals on this
+    /// timeline: a deadlock lockdep reports). The fences are signalled after the lock is
+    /// dropped, in timeline order.
     pub fn signal_owned_where(&self, result: Result, select: impl FnMut(&Fence) -> bool) -> usize {
         self.signal_owned_chosen(result, false, select)
     }
