@@ -130,11 +130,11 @@ unsafe impl Sync for ProviderInner {}
 pub(crate) enum Free {
     /// Before the unload protocol waited for the frees: it waits for this one.
     Unpinned = 0,
-    /// Later: a reference on the module is held for it, dropped after the free.
+    /// Later: a reference on the module is held for it, dropped after the free. Counted in
+    /// [`LATE_FREES`] too: a module whose init fails is freed whatever references it has.
     Pinned = 1,
     /// Later still, in the module's exit, when no reference can be taken: counted in
-    /// [`EXIT_FREES`], which the module notifier waits for after the exit, before the module's
-    /// memory is freed. The free runs the module's code (the data's `drop`), so it cannot run
+    /// [`LATE_FREES`]. The free runs the module's code (the data's `drop`), so it cannot run
     /// at once instead: the last reference may be dropped in atomic context, and a fence
     /// signalled by its holder just before may still be read.
     InExit = 2,
@@ -150,8 +150,11 @@ impl Free {
     }
 }
 
-/// Timeline frees queued during their module's exit, not run yet; see [`Free::InExit`].
-static EXIT_FREES: Atomic<usize> = Atomic::new(0);
+/// Timeline frees queued after their provider's unload protocol, not run yet: the module
+/// notifier waits for them when a module goes, before its memory is freed, whether its exit ran
+/// (no reference could be taken on it: [`Free::InExit`]) or its init failed (the kernel then
+/// frees it whatever references it has, those of [`Free::Pinned`] frees included).
+static LATE_FREES: Atomic<usize> = Atomic::new(0);
 
 impl ProviderInner {
     /// Returns the module that owns the provider.
@@ -208,9 +211,11 @@ impl ProviderInner {
         } else if self.module.try_get() {
             Free::Pinned
         } else {
-            EXIT_FREES.fetch_add(1, Relaxed);
             Free::InExit
         };
+        if free != Free::Unpinned {
+            LATE_FREES.fetch_add(1, Relaxed);
+        }
         state.frees_in_flight += 1;
         free
     }
@@ -218,8 +223,8 @@ impl ProviderInner {
     /// A queued timeline free has finished running the provider's code.
     pub(crate) fn end_free(&self, free: Free) {
         self.state.lock().frees_in_flight -= 1;
-        if free == Free::InExit {
-            EXIT_FREES.fetch_sub(1, Relaxed);
+        if free != Free::Unpinned {
+            LATE_FREES.fetch_sub(1, Relaxed);
         }
     }
 
@@ -495,9 +500,9 @@ unsafe extern "C" fn rust_fence_module_going(module: *mut bindings::module) {
         let closed = close(&provider);
         finish(&provider, closed);
     }
-    // Timelines the module dropped in its exit after its registration are freed by the
-    // workqueue with its code (`Free::InExit`): wait for them while that code is still there.
-    while EXIT_FREES.load(Relaxed) != 0 {
+    // Timelines dropped after the registration, in the exit or in an init that then failed,
+    // are freed by the workqueue with the module's code: wait for them while it is still there.
+    while LATE_FREES.load(Relaxed) != 0 {
         // SAFETY: No preconditions; the module notifier runs in process context.
         unsafe { ffi::rust_fence_helper_free_wq_flush() };
     }

@@ -504,19 +504,20 @@ unsafe extern "C" fn run_free(work: *mut bindings::work_struct) {
         )
     };
     // SAFETY: The header was queued once, by `defer_free`, with no reference left. Its `free`
-    // is code of the provider's module, which is loaded until `end_free` below: `begin_free`
-    // took a module reference (`Free::Pinned`), or the registration (`Free::Unpinned`) or the
-    // module notifier after the exit (`Free::InExit`) waits for it before the module can go.
+    // is code of the provider's module, which is loaded until `end_free` below: the
+    // registration (`Free::Unpinned`) or the module notifier (the others, see `LATE_FREES`)
+    // waits for it before the module can go, and `Free::Pinned` holds a module reference too.
     unsafe {
         provider.0.remove_timeline(&*header);
         ((*header).free)(header)
     };
-    provider.0.end_free(kind);
     if kind == Free::Pinned {
-        // SAFETY: Drops the module reference `begin_free` took. We return into rust_fence's
-        // code, which outlives the provider module (it uses rust_fence).
+        // SAFETY: Drops the module reference `begin_free` took, before `end_free`: a module
+        // whose init failed is freed once the notifier saw the end of its frees. We return into
+        // rust_fence's code, which outlives the provider module (it uses rust_fence).
         unsafe { provider.0.module().put() };
     }
+    provider.0.end_free(kind);
 }
 
 /// Frees a timeline whose last reference is gone, one RCU grace period later in process context.

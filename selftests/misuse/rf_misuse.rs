@@ -19,6 +19,8 @@ use kernel::sync::{
     Mutex,
     SpinLock, //
 };
+use kernel::time::delay::fsleep;
+use kernel::time::Delta;
 use rust_fence::{
     DriverFence,
     Fence,
@@ -68,6 +70,8 @@ enum Scenario {
     /// Drops the last reference to a timeline whose data's `Drop` sleeps while holding a
     /// spinlock, in a field dropped after the registration.
     DropUnderLockInExit = 7,
+    /// Drops its registration, then a timeline whose data's `Drop` sleeps, then fails `init`.
+    FailInitAfterRegistration = 8,
 }
 
 impl Scenario {
@@ -80,6 +84,7 @@ impl Scenario {
             5 => Self::SleepingDrop,
             6 => Self::LeakRegistration,
             7 => Self::DropUnderLockInExit,
+            8 => Self::FailInitAfterRegistration,
             _ => {
                 pr_err!("unknown scenario {}\n", value);
                 return Err(EINVAL);
@@ -108,9 +113,10 @@ impl Drop for ExitMarker {
 /// module: code of the module running then would run in freed memory a little later
 /// (`free_module()` waits for an RCU grace period first, which usually hides such a bug).
 fn report_late_drop(what: &str) {
-    // SAFETY: `THIS_MODULE` is this module, whose code is running, so its `struct module` has
-    // not been freed yet; `free_module()` changes `state` under `module_mutex`, which we do not
-    // hold, hence the volatile read of the `int`.
+    // SAFETY: `THIS_MODULE` is this module, whose code is running, so its `struct module`,
+    // freed with that code, is still allocated. This is a diagnostic read, as `READ_ONCE()`
+    // would be in C: `free_module()` may store `state` meanwhile (under `module_mutex`, which we
+    // cannot take here), and either value of the `int` is fine for the report.
     let state = unsafe {
         let module = <RfMisuse as kernel::ModuleMetadata>::THIS_MODULE.as_ptr();
         core::ptr::read_volatile(&raw const (*module).state)
@@ -180,6 +186,9 @@ impl PinnedDrop for Sleepy {
     fn drop(self: Pin<&mut Self>) {
         report_late_drop("sleepy timeline data");
         *self.lock.lock() += 1;
+        // Long enough that a module freed without waiting for this drop is gone before it ends:
+        // the log line below is then missing when rmmod returns (or the kernel oopses).
+        fsleep(Delta::from_millis(100));
         pr_info!("sleeping drop of timeline data ran\n");
     }
 }
@@ -334,6 +343,20 @@ impl kernel::Module for RfMisuse {
                     GFP_KERNEL,
                 )?);
                 this._registration = Some(registration);
+            }
+            Scenario::FailInitAfterRegistration => {
+                let registration = ProviderRegistration::new(module, c"rf_misuse", |_| Ok(()))?;
+                let data = pin_init!(Sleepy {
+                    lock <- new_mutex!(0),
+                });
+                let timeline =
+                    Timeline::new(registration.provider(), c"rf_misuse", c"failing", data)?;
+                timeline.issue(timeline.prealloc()?, ()).signal();
+                drop(registration);
+                // Freed after the protocol, holding a reference on this module, which a failed
+                // init does not wait for.
+                drop(timeline);
+                return Err(ENOMEDIUM);
             }
             Scenario::LeakRegistration => {
                 let registration = ProviderRegistration::new(module, c"rf_misuse", |p| {
