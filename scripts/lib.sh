@@ -16,6 +16,21 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 msg() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# One TAP result of a harness test, numbered by tap_n: "ok N PREFIX: WHAT",
+# or "not ok" followed by the details as comments.
+tap_n=0
+tap_result() { # prefix, ok (0/1), description, details...
+	local prefix=$1 ok=$2 what=$3
+	shift 3
+	tap_n=$((tap_n + 1))
+	if [ "$ok" -eq 0 ]; then
+		echo "ok $tap_n $prefix: $what"
+	else
+		echo "not ok $tap_n $prefix: $what"
+		printf '%s\n' "$@" | sed 's/^/# /'
+	fi
+}
+
 # Put cargo-installed tools (bindgen) on PATH even in a non-login shell.
 case ":$PATH:" in
 *":$HOME/.cargo/bin:"*) ;;

@@ -17,18 +17,7 @@ watch=$TOP/selftests/include/progress_watch.sh
 state=$work/state
 echo "timeline value 0" >"$state"
 
-n=0
-result() { # ok (0/1), description, details...
-	local ok=$1 what=$2
-	shift 2
-	n=$((n + 1))
-	if [ "$ok" -eq 0 ]; then
-		echo "ok $n progress_watch: $what"
-	else
-		echo "not ok $n progress_watch: $what"
-		printf '%s\n' "$@" | sed 's/^/# /'
-	fi
-}
+result() { tap_result progress_watch "$@"; }
 # Runs run_watched with a 3 s limit, sampling every second; sets out, rc, secs.
 watched() { # command...
 	local start=$SECONDS

@@ -61,18 +61,7 @@ FAIL: selftests: short: run.sh (1 of 3 planned results missing)
 FAIL: selftests: missing: run.sh
 5 passed, 4 failed, 1 skipped'
 
-n=0
-result() { # ok (0/1), description, details...
-	local ok=$1 what=$2
-	shift 2
-	n=$((n + 1))
-	if [ "$ok" -eq 0 ]; then
-		echo "ok $n runner: $what"
-	else
-		echo "not ok $n runner: $what"
-		printf '%s\n' "$@" | sed 's/^/# /'
-	fi
-}
+result() { tap_result runner "$@"; }
 # The summary of a TAP file without its time table.
 summary() {
 	python3 "$TOP/scripts/tap_summary.py" "$1" | sed '/^wall time per suite/,/^ *[0-9.]* *total$/d'

@@ -193,6 +193,16 @@ impl PinnedDrop for Sleepy {
     }
 }
 
+/// A timeline with [`Sleepy`] data that issued and signalled one fence.
+fn sleepy_timeline(provider: &Provider, name: &CStr) -> Result<Timeline<Sleepy>> {
+    let data = pin_init!(Sleepy {
+        lock <- new_mutex!(0),
+    });
+    let timeline = Timeline::new(provider, c"rf_misuse", name, data)?;
+    timeline.issue(timeline.prealloc()?, ()).signal();
+    Ok(timeline)
+}
+
 /// Announces its run, from atomic context.
 struct Announce;
 
@@ -320,22 +330,12 @@ impl kernel::Module for RfMisuse {
             }
             Scenario::SleepingDrop => {
                 this._sleepy = Some(ProviderRegistration::new(module, c"rf_misuse", |p| {
-                    let data = pin_init!(Sleepy {
-                        lock <- new_mutex!(0),
-                    });
-                    let timeline = Timeline::new(p, c"rf_misuse", c"sleepy", data)?;
-                    timeline.issue(timeline.prealloc()?, ()).signal();
-                    Ok(timeline)
+                    sleepy_timeline(p, c"sleepy")
                 })?);
             }
             Scenario::DropUnderLockInExit => {
                 let registration = ProviderRegistration::new(module, c"rf_misuse", |_| Ok(()))?;
-                let data = pin_init!(Sleepy {
-                    lock <- new_mutex!(0),
-                });
-                let timeline =
-                    Timeline::new(registration.provider(), c"rf_misuse", c"locked", data)?;
-                timeline.issue(timeline.prealloc()?, ()).signal();
+                let timeline = sleepy_timeline(registration.provider(), c"locked")?;
                 this._locked = Some(KBox::pin_init(
                     pin_init!(Locked {
                         timeline <- new_spinlock!(Some(timeline)),
@@ -346,12 +346,7 @@ impl kernel::Module for RfMisuse {
             }
             Scenario::FailInitAfterRegistration => {
                 let registration = ProviderRegistration::new(module, c"rf_misuse", |_| Ok(()))?;
-                let data = pin_init!(Sleepy {
-                    lock <- new_mutex!(0),
-                });
-                let timeline =
-                    Timeline::new(registration.provider(), c"rf_misuse", c"failing", data)?;
-                timeline.issue(timeline.prealloc()?, ()).signal();
+                let timeline = sleepy_timeline(registration.provider(), c"failing")?;
                 drop(registration);
                 // Freed after the protocol, holding a reference on this module, which a failed
                 // init does not wait for.
