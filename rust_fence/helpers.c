@@ -21,6 +21,9 @@
 #include <linux/notifier.h>
 #include <linux/file.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/sync_file.h>
 #include <linux/workqueue.h>
 
@@ -205,20 +208,144 @@ bool rust_fence_helper_list_del_init(struct list_head *entry)
 EXPORT_SYMBOL_GPL(rust_fence_helper_list_del_init);
 
 /*
+ * The references rust_fence took on a module while its init ran
+ * (MODULE_STATE_COMING): callbacks, fences of pinning tables, timeline
+ * frees. They keep a module loaded that rmmod would remove, but a module
+ * whose init fails is freed whatever references are held on it
+ * (do_init_module()): the module notifier then waits until they are gone.
+ * A module has an entry from its COMING notification until it is LIVE or
+ * gone; a reference taken meanwhile is counted, and dropping one while the
+ * entry exists uncounts it (no other can be taken: an init that failed has
+ * set the module GOING, which try_module_get() refuses).
+ */
+struct rf_coming_module {
+	struct list_head link;
+	struct module *module;
+	long pins;
+};
+
+static LIST_HEAD(rf_coming_modules);
+static DEFINE_SPINLOCK(rf_coming_lock);
+static DECLARE_WAIT_QUEUE_HEAD(rf_coming_wq);
+static atomic_t rf_coming_count = ATOMIC_INIT(0);
+
+static struct rf_coming_module *rf_coming_find(struct module *module)
+{
+	struct rf_coming_module *c;
+
+	lockdep_assert_held(&rf_coming_lock);
+	list_for_each_entry(c, &rf_coming_modules, link)
+		if (c->module == module)
+			return c;
+	return NULL;
+}
+
+/* Counts a reference taken on @module (@pins 1) or dropped (-1) while it is coming. */
+static void rf_coming_count_pin(struct module *module, long pins)
+{
+	struct rf_coming_module *c;
+	unsigned long flags;
+	bool wake = false;
+
+	if (!module || !atomic_read(&rf_coming_count))
+		return;
+	spin_lock_irqsave(&rf_coming_lock, flags);
+	c = rf_coming_find(module);
+	if (c && (pins > 0 || c->pins > 0)) {
+		c->pins += pins;
+		wake = !c->pins;
+	}
+	spin_unlock_irqrestore(&rf_coming_lock, flags);
+	if (wake)
+		wake_up_all(&rf_coming_wq);
+}
+
+/*
  * Takes a reference on @module unless it is being removed; a NULL @module
  * (built-in code) needs none.
  */
 bool rust_fence_helper_try_module_get(struct module *module)
 {
-	return try_module_get(module);
+	if (!try_module_get(module))
+		return false;
+	rf_coming_count_pin(module, 1);
+	return true;
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_try_module_get);
 
 void rust_fence_helper_module_put(struct module *module)
 {
+	/* The put first: the count reaching 0 lets a failed init free @module. */
 	module_put(module);
+	rf_coming_count_pin(module, -1);
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_module_put);
+
+static int rf_coming_add(struct module *module)
+{
+	struct rf_coming_module *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	unsigned long flags;
+
+	if (!c)
+		return -ENOMEM;
+	c->module = module;
+	spin_lock_irqsave(&rf_coming_lock, flags);
+	list_add(&c->link, &rf_coming_modules);
+	atomic_inc(&rf_coming_count);
+	spin_unlock_irqrestore(&rf_coming_lock, flags);
+	return 0;
+}
+
+static long rf_coming_pins(struct module *module)
+{
+	struct rf_coming_module *c;
+	unsigned long flags;
+	long pins;
+
+	spin_lock_irqsave(&rf_coming_lock, flags);
+	c = rf_coming_find(module);
+	pins = c ? c->pins : 0;
+	spin_unlock_irqrestore(&rf_coming_lock, flags);
+	return pins;
+}
+
+static void rf_coming_remove(struct module *module)
+{
+	struct rf_coming_module *c;
+	unsigned long flags;
+
+	spin_lock_irqsave(&rf_coming_lock, flags);
+	c = rf_coming_find(module);
+	if (c) {
+		list_del(&c->link);
+		atomic_dec(&rf_coming_count);
+	}
+	spin_unlock_irqrestore(&rf_coming_lock, flags);
+	kfree(c);
+}
+
+/*
+ * A module going without having been LIVE (its init failed): waits until
+ * the references rust_fence took on it while it was coming are gone, as
+ * the kernel is about to free it regardless. Only misuse gets here with
+ * references left (an init that leaked a callback registration or a fence
+ * of a pinning table, then failed): it waits as long as they live, saying
+ * so every 10 s, rather than let them run freed code.
+ */
+static void rf_coming_wait(struct module *module)
+{
+	long pins = rf_coming_pins(module);
+
+	if (pins) {
+		pr_warn("%s: init failed with %ld references rust_fence took on the module (callbacks, fences): waiting for them before it is freed\n",
+			module->name, pins);
+		while (!wait_event_idle_timeout(rf_coming_wq, !rf_coming_pins(module), 10 * HZ))
+			pr_warn("%s: still waiting for %ld references before the module is freed\n",
+				module->name, rf_coming_pins(module));
+		pr_info("%s: the references of the failed init are gone\n", module->name);
+	}
+	rf_coming_remove(module);
+}
 
 /* Returns a reference to the fence behind sync_file @fd, or NULL. */
 struct dma_fence *rust_fence_helper_sync_file_get_fence(int fd)
@@ -278,8 +405,18 @@ EXPORT_SYMBOL_GPL(rust_fence_helper_free_wq_queue);
 static int rust_fence_module_notify(struct notifier_block *nb,
 				    unsigned long action, void *data)
 {
-	if (action == MODULE_STATE_GOING)
+	switch (action) {
+	case MODULE_STATE_COMING:
+		return notifier_from_errno(rf_coming_add(data));
+	case MODULE_STATE_LIVE:
+		rf_coming_remove(data);
+		break;
+	case MODULE_STATE_GOING:
 		rust_fence_module_going(data);
+		/* No entry left for a module that was LIVE. */
+		rf_coming_wait(data);
+		break;
+	}
 	return NOTIFY_DONE;
 }
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -35,6 +36,7 @@ enum scenario {
 	LEAK_REGISTRATION = 6,
 	DROP_UNDER_LOCK_IN_EXIT = 7,
 	FAIL_INIT_AFTER_REGISTRATION = 8,
+	LEAK_CALLBACK_THEN_FAIL = 9,
 };
 
 /* The fd that the module's init gets when it installs one in this process. */
@@ -248,6 +250,37 @@ TEST_F(misuse, timeline_freed_after_a_failed_init)
 	EXPECT_EQ(-ENOMEDIUM, misuse_load(FAIL_INIT_AFTER_REGISTRATION, -1));
 	EXPECT_TRUE(kmsg_has(self->kmsg, "sleeping drop of timeline data ran"));
 	EXPECT_FALSE(kmsg_has(self->kmsg, WHILE_FREED));
+}
+
+/*
+ * A callback registration leaked by an init that then fails: the kernel
+ * frees a module whose init failed whatever references are held on it, so
+ * the failed load waits until the callback ran (the fence signalled)
+ * rather than let the fence call freed code.
+ */
+TEST_F(misuse, leaked_callback_of_a_failed_init)
+{
+	int tl = sw_timeline_open(), fence, status;
+	pid_t pid;
+
+	ASSERT_LE(0, tl) TH_LOG("%s: %s", sw_sync_path(), strerror(-tl));
+	fence = sw_fence_create(tl, 1);
+	ASSERT_LE(0, fence);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(misuse_load(LEAK_CALLBACK_THEN_FAIL, fence) == -ENOMEDIUM ? 0 : 1);
+	usleep(500 * 1000);
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG))
+		TH_LOG("the failed load returned while its callback was on a pending fence");
+	EXPECT_TRUE(kmsg_has(self->kmsg, "init failed with 1 references"));
+	ASSERT_EQ(0, sw_inc(tl, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_TRUE(kmsg_has(self->kmsg, "leaked callback ran"));
+	EXPECT_TRUE(kmsg_has(self->kmsg, "the references of the failed init are gone"));
+	close(fence);
+	close(tl);
 }
 
 /*

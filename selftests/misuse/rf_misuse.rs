@@ -72,6 +72,8 @@ enum Scenario {
     DropUnderLockInExit = 7,
     /// Drops its registration, then a timeline whose data's `Drop` sleeps, then fails `init`.
     FailInitAfterRegistration = 8,
+    /// Leaks a callback registration on someone else's pending fence, then fails `init`.
+    LeakCallbackThenFail = 9,
 }
 
 impl Scenario {
@@ -85,6 +87,7 @@ impl Scenario {
             6 => Self::LeakRegistration,
             7 => Self::DropUnderLockInExit,
             8 => Self::FailInitAfterRegistration,
+            9 => Self::LeakCallbackThenFail,
             _ => {
                 pr_err!("unknown scenario {}\n", value);
                 return Err(EINVAL);
@@ -193,6 +196,16 @@ impl PinnedDrop for Sleepy {
     }
 }
 
+/// Registers [`Announce`] on the fence of the `fence_fd` parameter and leaks the registration.
+fn leak_callback() -> Result {
+    let fence = Fence::import_sync_file(module_parameters::fence_fd.value())?;
+    match fence.add_callback(Announce, GFP_KERNEL)? {
+        Registration::Pending(registration) => core::mem::forget(registration),
+        Registration::Signalled(_) => return Err(EINVAL),
+    }
+    Ok(())
+}
+
 /// A timeline with [`Sleepy`] data that issued and signalled one fence.
 fn sleepy_timeline(provider: &Provider, name: &CStr) -> Result<Timeline<Sleepy>> {
     let data = pin_init!(Sleepy {
@@ -292,12 +305,10 @@ impl kernel::Module for RfMisuse {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let mut this = Self::empty();
         match Scenario::from_param(module_parameters::scenario.value())? {
-            Scenario::LeakCallback => {
-                let fence = Fence::import_sync_file(module_parameters::fence_fd.value())?;
-                match fence.add_callback(Announce, GFP_KERNEL)? {
-                    Registration::Pending(registration) => core::mem::forget(registration),
-                    Registration::Signalled(_) => return Err(EINVAL),
-                }
+            Scenario::LeakCallback => leak_callback()?,
+            Scenario::LeakCallbackThenFail => {
+                leak_callback()?;
+                return Err(ENOMEDIUM);
             }
             Scenario::OutliveRegistration => {
                 let registration = ProviderRegistration::new(module, c"rf_misuse", |_| Ok(()))?;

@@ -6,7 +6,7 @@
 # waits for every RCU callback and timeline free, so a late one shows in
 # this suite's part of the kernel log.
 #
-# Two scenarios leak on purpose, with mem::forget(), which safe Rust may
+# Three scenarios leak on purpose, with mem::forget(), which safe Rust may
 # do: the test is that the leak cannot lead to freed code or memory. What
 # they leak stays allocated for good, so the suite declares it to the VM's
 # final kmemleak scan (scripts/guest-init.sh), which reports any object
@@ -14,6 +14,7 @@
 #   leaked_callback_pins_its_module: the callback registration, the fence
 #     reference it holds (the C sw_sync point) and the point's reference
 #     to its sw_sync timeline: 3 objects;
+#   leaked_callback_of_a_failed_init: the same 3 objects as the first;
 #   leaked_registration: the provider (its shared part and its name), and
 #     through the forgotten fence handle the fence and its timeline (the
 #     timeline, its driver and timeline names): 6 objects.
@@ -24,7 +25,7 @@ here=$(dirname "$0")
 moddir=${RF_MODDIR:-/lib/modules-rf}
 export RF_MODDIR=$moddir
 
-echo "misuse_test 9" >>/tmp/rf-expected-leaks
+echo "misuse_test 12" >>/tmp/rf-expected-leaks
 
 insmod "$moddir/rust_fence.ko" || exit 1
 "$here/misuse_test"
