@@ -337,7 +337,7 @@ static void rf_coming_wait(struct module *module)
 	long pins = rf_coming_pins(module);
 
 	if (pins) {
-		pr_warn("%s: init failed with %ld references rust_fence took on the module (callbacks, fences): waiting for them before it is freed\n",
+		pr_warn("%s: init failed with %ld references rust_fence took on the module (callbacks, fences, timeline frees): waiting for them before it is freed\n",
 			module->name, pins);
 		while (!wait_event_idle_timeout(rf_coming_wq, !rf_coming_pins(module), 10 * HZ))
 			pr_warn("%s: still waiting for %ld references before the module is freed\n",
@@ -415,6 +415,12 @@ static int rust_fence_module_notify(struct notifier_block *nb,
 		rust_fence_module_going(data);
 		/* No entry left for a module that was LIVE. */
 		rf_coming_wait(data);
+		/*
+		 * Last: dropping those references (a fence of a pinning
+		 * table released) may have queued frees of the module's
+		 * timelines, and no reference can be taken any more.
+		 */
+		rust_fence_wait_late_frees();
 		break;
 	}
 	return NOTIFY_DONE;
@@ -431,5 +437,16 @@ int rust_fence_helper_watch_modules(void)
 
 void rust_fence_helper_unwatch_modules(void)
 {
+	struct rf_coming_module *c, *next;
+	unsigned long flags;
+	LIST_HEAD(gone);
+
 	unregister_module_notifier(&rust_fence_module_nb);
+	/* Modules still coming: their LIVE or GOING will not reach us. */
+	spin_lock_irqsave(&rf_coming_lock, flags);
+	list_splice_init(&rf_coming_modules, &gone);
+	atomic_set(&rf_coming_count, 0);
+	spin_unlock_irqrestore(&rf_coming_lock, flags);
+	list_for_each_entry_safe(c, next, &gone, link)
+		kfree(c);
 }

@@ -50,5 +50,6 @@ struct dma_fence *rust_fence_helper_sync_file_get_fence(int fd);
 
 /* In provider.rs: runs the unload protocol of providers @module left open. */
 void rust_fence_module_going(struct module *module);
+void rust_fence_wait_late_frees(void);
 
 #endif /* _RUST_FENCE_HELPERS_H */

@@ -475,7 +475,8 @@ fn finish(inner: &ProviderInner, closed: Closed) {
 /// Runs the unload protocol of the providers that `module` left open: it exited (or failed to
 /// initialise) without dropping their registrations, which safe code may leak (`mem::forget`, a
 /// reference cycle, a static). Their state is leaked with them, but no fence stays attached to
-/// the module's ops and no timeline free runs its code after it is gone.
+/// the module's ops, and the notifier then waits for the timeline frees that run its code
+/// ([`rust_fence_wait_late_frees`]).
 ///
 /// # Safety
 ///
@@ -500,8 +501,15 @@ unsafe extern "C" fn rust_fence_module_going(module: *mut bindings::module) {
         let closed = close(&provider);
         finish(&provider, closed);
     }
-    // Timelines dropped after the registration, in the exit or in an init that then failed,
-    // are freed by the workqueue with the module's code: wait for them while it is still there.
+}
+
+/// Waits until no timeline free begun after its provider's protocol is in flight.
+///
+/// Timelines dropped after the registration, in the exit or in an init that then failed, are
+/// freed by the workqueue with the module's code: the module notifier calls this when a module
+/// goes, last, while that code is still there.
+#[no_mangle]
+extern "C" fn rust_fence_wait_late_frees() {
     while LATE_FREES.load(Relaxed) != 0 {
         // SAFETY: No preconditions; the module notifier runs in process context.
         unsafe { ffi::rust_fence_helper_free_wq_flush() };

@@ -534,7 +534,7 @@ unsafe fn defer_free(header: *mut TimelineHeader) {
     let kind = provider.begin_free();
     if kind == Free::InExit {
         pr_warn!(
-            "{}: timeline {:?} dropped in the module's exit after the provider registration: freed after the exit; drop timelines before the registration\n",
+            "{}: timeline {:?} dropped in the module's exit (or a failed init) after the provider registration: freed before the module goes; drop timelines before the registration\n",
             provider.name.to_str().unwrap_or("?"),
             this.timeline_name
         );

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ enum scenario {
 	DROP_UNDER_LOCK_IN_EXIT = 7,
 	FAIL_INIT_AFTER_REGISTRATION = 8,
 	LEAK_CALLBACK_THEN_FAIL = 9,
+	PINNED_FENCE_THEN_FAIL = 10,
 };
 
 /* The fd that the module's init gets when it installs one in this process. */
@@ -281,6 +283,43 @@ TEST_F(misuse, leaked_callback_of_a_failed_init)
 	EXPECT_TRUE(kmsg_has(self->kmsg, "the references of the failed init are gone"));
 	close(fence);
 	close(tl);
+}
+
+static void *load_pinned_fence_then_fail(void *ret)
+{
+	__atomic_store_n((int *)ret, misuse_load(PINNED_FENCE_THEN_FAIL, -1), __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * A fence of a module-pinning timeline exported by an init that then
+ * fails: the failed load waits until the fence is released (another
+ * thread closes the fd), and the free of the timeline that release
+ * queues, code of the module, runs before the module is freed.
+ */
+TEST_F(misuse, pinned_fence_of_a_failed_init)
+{
+	int ret = 1, fd = -1, i;
+	pthread_t thread;
+
+	init_fd = -1;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, load_pinned_fence_then_fail, &ret));
+	for (i = 0; i < 100; i++) {
+		fd = __atomic_load_n(&init_fd, __ATOMIC_SEQ_CST);
+		if (fd >= 0 && kmsg_has(self->kmsg, "init failed with 1 references"))
+			break;
+		usleep(100 * 1000);
+	}
+	ASSERT_TRUE(kmsg_has(self->kmsg, "init failed with 1 references"));
+	ASSERT_EQ(1, sync_file_status(fd)) TH_LOG("no signalled fence in fd %d", fd);
+	usleep(300 * 1000);
+	EXPECT_EQ(1, __atomic_load_n(&ret, __ATOMIC_SEQ_CST))
+		TH_LOG("the failed load returned while its pinning fence lived");
+	close(fd);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_EQ(-ENOMEDIUM, ret);
+	EXPECT_TRUE(kmsg_has(self->kmsg, "the references of the failed init are gone"));
+	EXPECT_FALSE(kmsg_has(self->kmsg, WHILE_FREED));
 }
 
 /*

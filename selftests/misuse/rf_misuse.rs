@@ -74,6 +74,9 @@ enum Scenario {
     FailInitAfterRegistration = 8,
     /// Leaks a callback registration on someone else's pending fence, then fails `init`.
     LeakCallbackThenFail = 9,
+    /// Exports a signalled fence of a module-pinning timeline to the loading process, drops its
+    /// registration, then fails `init`.
+    PinnedFenceThenFail = 10,
 }
 
 impl Scenario {
@@ -88,6 +91,7 @@ impl Scenario {
             7 => Self::DropUnderLockInExit,
             8 => Self::FailInitAfterRegistration,
             9 => Self::LeakCallbackThenFail,
+            10 => Self::PinnedFenceThenFail,
             _ => {
                 pr_err!("unknown scenario {}\n", value);
                 return Err(EINVAL);
@@ -306,6 +310,19 @@ impl kernel::Module for RfMisuse {
         let mut this = Self::empty();
         match Scenario::from_param(module_parameters::scenario.value())? {
             Scenario::LeakCallback => leak_callback()?,
+            Scenario::PinnedFenceThenFail => {
+                let registration = ProviderRegistration::new(module, c"rf_misuse", |p| {
+                    Timeline::new(p, c"rf_misuse", c"pinned", Pinning)
+                })?;
+                let timeline = registration.state();
+                let fence = timeline.issue(timeline.prealloc()?, ());
+                let fd = fence.fence().export_sync_file(0)?;
+                fence.signal();
+                pr_info!("pinned fence of a failing init exported as fd {}\n", fd);
+                // The fence holds the timeline, whose free is queued when the fd is closed.
+                drop(registration);
+                return Err(ENOMEDIUM);
+            }
             Scenario::LeakCallbackThenFail => {
                 leak_callback()?;
                 return Err(ENOMEDIUM);
