@@ -213,9 +213,9 @@ EXPORT_SYMBOL_GPL(rust_fence_helper_list_del_init);
  * frees. They keep a module loaded that rmmod would remove, but a module
  * whose init fails is freed whatever references are held on it
  * (do_init_module()): the module notifier then waits until they are gone.
- * A module has an entry from its COMING notification until it is LIVE or
- * gone; a reference taken meanwhile is counted, and dropping one while the
- * entry exists uncounts it (no other can be taken: an init that failed has
+ * The first such reference gives the module an entry, which goes when the
+ * module is LIVE or gone; dropping a reference while the entry exists
+ * uncounts it (no other can be taken meanwhile: an init that failed has
  * set the module GOING, which try_module_get() refuses).
  */
 struct rf_coming_module {
@@ -240,8 +240,34 @@ static struct rf_coming_module *rf_coming_find(struct module *module)
 	return NULL;
 }
 
-/* Counts a reference taken on @module (@pins 1) or dropped (-1) while it is coming. */
-static void rf_coming_count_pin(struct module *module, long pins)
+/* Counts a reference taken on @module while it is coming: false if out of memory. */
+static bool rf_coming_count_get(struct module *module)
+{
+	struct rf_coming_module *c, *new;
+	unsigned long flags;
+
+	if (!module || READ_ONCE(module->state) != MODULE_STATE_COMING)
+		return true;
+	/* Any context: the caller may hold a spinlock. */
+	new = kzalloc_obj(*new, GFP_ATOMIC);
+	spin_lock_irqsave(&rf_coming_lock, flags);
+	c = rf_coming_find(module);
+	if (!c && new) {
+		c = new;
+		new = NULL;
+		c->module = module;
+		list_add(&c->link, &rf_coming_modules);
+		atomic_inc(&rf_coming_count);
+	}
+	if (c)
+		c->pins++;
+	spin_unlock_irqrestore(&rf_coming_lock, flags);
+	kfree(new);
+	return c;
+}
+
+/* Uncounts a reference dropped while @module has an entry. */
+static void rf_coming_count_put(struct module *module)
 {
 	struct rf_coming_module *c;
 	unsigned long flags;
@@ -251,10 +277,8 @@ static void rf_coming_count_pin(struct module *module, long pins)
 		return;
 	spin_lock_irqsave(&rf_coming_lock, flags);
 	c = rf_coming_find(module);
-	if (c && (pins > 0 || c->pins > 0)) {
-		c->pins += pins;
-		wake = !c->pins;
-	}
+	if (c && c->pins > 0)
+		wake = !--c->pins;
 	spin_unlock_irqrestore(&rf_coming_lock, flags);
 	if (wake)
 		wake_up_all(&rf_coming_wq);
@@ -268,7 +292,10 @@ bool rust_fence_helper_try_module_get(struct module *module)
 {
 	if (!try_module_get(module))
 		return false;
-	rf_coming_count_pin(module, 1);
+	if (!rf_coming_count_get(module)) {
+		module_put(module);
+		return false;
+	}
 	return true;
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_try_module_get);
@@ -277,24 +304,9 @@ void rust_fence_helper_module_put(struct module *module)
 {
 	/* The put first: the count reaching 0 lets a failed init free @module. */
 	module_put(module);
-	rf_coming_count_pin(module, -1);
+	rf_coming_count_put(module);
 }
 EXPORT_SYMBOL_GPL(rust_fence_helper_module_put);
-
-static int rf_coming_add(struct module *module)
-{
-	struct rf_coming_module *c = kzalloc(sizeof(*c), GFP_KERNEL);
-	unsigned long flags;
-
-	if (!c)
-		return -ENOMEM;
-	c->module = module;
-	spin_lock_irqsave(&rf_coming_lock, flags);
-	list_add(&c->link, &rf_coming_modules);
-	atomic_inc(&rf_coming_count);
-	spin_unlock_irqrestore(&rf_coming_lock, flags);
-	return 0;
-}
 
 static long rf_coming_pins(struct module *module)
 {
@@ -406,8 +418,6 @@ static int rust_fence_module_notify(struct notifier_block *nb,
 				    unsigned long action, void *data)
 {
 	switch (action) {
-	case MODULE_STATE_COMING:
-		return notifier_from_errno(rf_coming_add(data));
 	case MODULE_STATE_LIVE:
 		rf_coming_remove(data);
 		break;
