@@ -210,6 +210,20 @@ fn leak_callback() -> Result {
     Ok(())
 }
 
+/// Exports a signalled fence of a module-pinning timeline to the loading process, then drops
+/// the registration of its provider.
+fn export_pinned_fence(module: &'static ThisModule) -> Result {
+    let registration = ProviderRegistration::new(module, c"rf_misuse", |p| {
+        Timeline::new(p, c"rf_misuse", c"pinned", Pinning)
+    })?;
+    let timeline = registration.state();
+    let fence = timeline.issue(timeline.prealloc()?, ());
+    let fd = fence.fence().export_sync_file(0)?;
+    fence.signal();
+    pr_info!("pinned fence exported as fd {}\n", fd);
+    Ok(())
+}
+
 /// A timeline with [`Sleepy`] data that issued and signalled one fence.
 fn sleepy_timeline(provider: &Provider, name: &CStr) -> Result<Timeline<Sleepy>> {
     let data = pin_init!(Sleepy {
@@ -311,16 +325,8 @@ impl kernel::Module for RfMisuse {
         match Scenario::from_param(module_parameters::scenario.value())? {
             Scenario::LeakCallback => leak_callback()?,
             Scenario::PinnedFenceThenFail => {
-                let registration = ProviderRegistration::new(module, c"rf_misuse", |p| {
-                    Timeline::new(p, c"rf_misuse", c"pinned", Pinning)
-                })?;
-                let timeline = registration.state();
-                let fence = timeline.issue(timeline.prealloc()?, ());
-                let fd = fence.fence().export_sync_file(0)?;
-                fence.signal();
-                pr_info!("pinned fence of a failing init exported as fd {}\n", fd);
                 // The fence holds the timeline, whose free is queued when the fd is closed.
-                drop(registration);
+                export_pinned_fence(module)?;
                 return Err(ENOMEDIUM);
             }
             Scenario::LeakCallbackThenFail => {
@@ -336,17 +342,7 @@ impl kernel::Module for RfMisuse {
                 });
                 this._registration = Some(registration);
             }
-            Scenario::PinnedAfterRegistration => {
-                let registration = ProviderRegistration::new(module, c"rf_misuse", |p| {
-                    Timeline::new(p, c"rf_misuse", c"pinned", Pinning)
-                })?;
-                let timeline = registration.state();
-                let fence = timeline.issue(timeline.prealloc()?, ());
-                let fd = fence.fence().export_sync_file(0)?;
-                fence.signal();
-                pr_info!("pinned fence exported as fd {}\n", fd);
-                drop(registration);
-            }
+            Scenario::PinnedAfterRegistration => export_pinned_fence(module)?,
             Scenario::ChainedFree => {
                 this._chain = Some(ProviderRegistration::new(module, c"rf_misuse", |p| {
                     let inner = Timeline::new(p, c"rf_misuse", c"inner", Plain)?;
